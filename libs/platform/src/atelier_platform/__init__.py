@@ -1,0 +1,1 @@
+"""Plumbing shared by Atelier's services. No domain code lives here."""

@@ -1,0 +1,94 @@
+"""The resources of one service process, opened in the lifespan and closed after it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI, Response
+from faststream.kafka import KafkaBroker
+
+from .db import create_pool
+from .outbox import OutboxRelay
+from .topics import ensure_topics
+
+log = structlog.get_logger(__name__)
+
+
+def create_broker(bootstrap_servers: str) -> KafkaBroker:
+    """The FastStream broker, logging through our JSON logs instead of its own handler."""
+    return KafkaBroker(bootstrap_servers, logger=logging.getLogger("faststream"))
+
+
+@dataclass
+class Runtime:
+    pool: asyncpg.Pool
+    producer: AIOKafkaProducer
+    relay: OutboxRelay
+    broker: KafkaBroker
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+Worker = Callable[[Runtime], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(
+    *,
+    database_url: str,
+    bootstrap_servers: str,
+    broker: KafkaBroker,
+    workers: Sequence[Worker] = (),
+    before_start: Callable[[Runtime], None] = lambda runtime: None,
+) -> AsyncIterator[Runtime]:
+    """Pool, idempotent producer, outbox relay and background workers; the broker last."""
+    await ensure_topics(bootstrap_servers)
+    pool = await create_pool(database_url)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all", linger_ms=5
+    )
+    await producer.start()
+    relay = OutboxRelay(pool, producer)
+    runtime = Runtime(pool=pool, producer=producer, relay=relay, broker=broker)
+    before_start(runtime)
+    runtime.tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+    runtime.tasks += [asyncio.create_task(w(runtime), name=w.__name__) for w in workers]
+    await broker.start()
+    try:
+        yield runtime
+    finally:
+        await broker.stop()
+        for task in runtime.tasks:
+            task.cancel()
+        await asyncio.gather(*runtime.tasks, return_exceptions=True)
+        await producer.stop()
+        await pool.close()
+
+
+def add_health_routes(app: FastAPI) -> None:
+    """/healthz: the process answers. /readyz: its database and Kafka answer too."""
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(response: Response) -> dict[str, str]:
+        runtime: Runtime = app.state.runtime
+        checks = {"database": "ok", "kafka": "ok"}
+        try:
+            async with asyncio.timeout(2):
+                await runtime.pool.fetchval("SELECT 1")
+        except Exception as exc:  # any failure means not ready
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        if not await runtime.broker.ping(timeout=2):
+            checks["kafka"] = "unavailable"
+        ready = all(v == "ok" for v in checks.values())
+        response.status_code = 200 if ready else 503
+        return {"status": "ready" if ready else "not ready", **checks}

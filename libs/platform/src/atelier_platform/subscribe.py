@@ -1,0 +1,33 @@
+"""Kafka subscribers that hand raw records to an EventConsumer, committing only after it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from .consumer import EventConsumer
+
+
+def subscribe(
+    broker: KafkaBroker, topic: str, group: str, consumer: Callable[[], EventConsumer]
+) -> None:
+    """Consume `topic` in `group`: at-least-once, offset committed after the handler's commit.
+
+    NACK_ON_ERROR: a transient failure that outlasts the retries seeks back to the record,
+    so it is redelivered instead of skipped.
+    """
+
+    async def handle(message: KafkaMessage) -> None:
+        await consumer().handle(message.raw_message)
+
+    handle.__name__ = "on_" + topic.replace(".", "_").removesuffix("s")
+    broker.subscriber(
+        topic,
+        group_id=group,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        title=f"{group}:{topic}",
+    )(handle)

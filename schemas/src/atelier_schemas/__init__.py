@@ -1,0 +1,49 @@
+"""Atelier's event contracts: models, topics and the CloudEvents Kafka binding."""
+
+from __future__ import annotations
+
+from .base import Message
+from .envelope import CloudEvent, InvalidEnvelope
+from .notifications import NotificationFailed, NotificationSent
+from .registration import Participant, RegistrationConfirmed, SessionInfo
+from .ticketing import TicketIssued
+
+MESSAGE_TYPES: dict[str, type[Message]] = {
+    cls.TYPE: cls for cls in (RegistrationConfirmed, TicketIssued, NotificationSent, NotificationFailed)
+}
+
+
+def to_cloud_event(message: Message, *, source: str, correlation_id: str | None = None) -> CloudEvent:
+    """Wrap a payload in a new CloudEvent (fresh id and time)."""
+    return CloudEvent(
+        type=message.TYPE,
+        source=source,
+        subject=message.key(),
+        correlation_id=correlation_id,
+        data=message.model_dump(mode="json"),
+    )
+
+
+def parse(event: CloudEvent) -> Message | None:
+    """The payload as its model; None for a type this package does not know.
+
+    Raises pydantic.ValidationError when the payload breaks its contract.
+    """
+    model = MESSAGE_TYPES.get(event.type)
+    return None if model is None else model.model_validate(event.data)
+
+
+__all__ = [
+    "MESSAGE_TYPES",
+    "CloudEvent",
+    "InvalidEnvelope",
+    "Message",
+    "NotificationFailed",
+    "NotificationSent",
+    "Participant",
+    "RegistrationConfirmed",
+    "SessionInfo",
+    "TicketIssued",
+    "parse",
+    "to_cloud_event",
+]

@@ -1,0 +1,4 @@
+"""Atelier notifications service: every participant email."""
+
+SOURCE = "/atelier/notifications"
+GROUP = "notifications"

@@ -1,0 +1,3 @@
+"""Atelier registration service."""
+
+SOURCE = "/atelier/registration"

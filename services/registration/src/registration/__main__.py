@@ -1,0 +1,8 @@
+from atelier_platform.serve import run_service
+
+from .app import create_app
+from .config import MIGRATIONS, Settings
+
+settings = Settings()
+run_service("registration", settings, settings.database_url, MIGRATIONS,
+            lambda: create_app(settings), settings.port)

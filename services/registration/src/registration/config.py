@@ -1,0 +1,15 @@
+from pathlib import Path
+
+from atelier_platform.settings import ServiceSettings
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="REGISTRATION_", extra="ignore")
+
+    database_url: str
+    port: int = 8001
+    admin_token: SecretStr = Field(min_length=16, description="Bearer token of the admin API")

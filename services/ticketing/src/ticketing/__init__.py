@@ -1,0 +1,4 @@
+"""Atelier ticketing service: the 9.60 EUR round-trip train voucher."""
+
+SOURCE = "/atelier/ticketing"
+GROUP = "ticketing"

@@ -1,0 +1,54 @@
+"""Wires the ticketing service: settings, runtime, subscribers, routes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from functools import partial
+
+from atelier_platform.consumer import EventConsumer
+from atelier_platform.runtime import Runtime, add_health_routes, create_broker, open_runtime
+from atelier_platform.subscribe import subscribe
+from atelier_schemas import RegistrationConfirmed
+from atelier_schemas.topics import REGISTRATION_EVENTS
+from fastapi import FastAPI
+
+from . import GROUP
+from .config import Settings
+from .handlers import issue_voucher
+from .http import router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    broker = create_broker(settings.kafka_bootstrap_servers)
+    app = FastAPI(title="Atelier ticketing", version="0.1.0")
+    subscribe(broker, REGISTRATION_EVENTS, GROUP, lambda: app.state.consumer)
+
+    def start_consumer(runtime: Runtime) -> None:
+        app.state.consumer = EventConsumer(
+            group=GROUP,
+            pool=runtime.pool,
+            producer=runtime.producer,
+            handlers={
+                RegistrationConfirmed: partial(issue_voucher, price=settings.voucher_price_eur),
+            },
+            after_commit=runtime.relay.wake,
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(
+            database_url=settings.database_url,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            broker=broker,
+            before_start=start_consumer,
+        ) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    app.router.lifespan_context = lifespan
+    app.state.settings = settings
+    app.include_router(router)
+    add_health_routes(app)
+    return app
