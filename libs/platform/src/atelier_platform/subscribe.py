@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from faststream import AckPolicy
+from faststream import AckPolicy, StreamMessage
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
@@ -20,6 +21,11 @@ def subscribe(
     so it is redelivered instead of skipped.
     """
 
+    async def keep_raw(message: StreamMessage[Any]) -> bytes:
+        # FastStream would decode JSON before the handler runs; a record that is not JSON
+        # must reach EventConsumer so it can be dead-lettered instead of redelivered forever.
+        return message.body
+
     async def handle(message: KafkaMessage) -> None:
         await consumer().handle(message.raw_message)
 
@@ -28,6 +34,7 @@ def subscribe(
         topic,
         group_id=group,
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=keep_raw,
         auto_offset_reset="earliest",
         title=f"{group}:{topic}",
     )(handle)

@@ -1,0 +1,35 @@
+"""Servers for the tests: real Kafka, Postgres and SMTP, started by deploy/local/stack.py.
+
+Explicit KAFKA_BOOTSTRAP_SERVERS, *_DATABASE_URL and SMTP_* settings win; otherwise the
+`test` stack of this checkout is started, or reused when it is already healthy.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRED = (
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "REGISTRATION_DATABASE_URL",
+    "TICKETING_DATABASE_URL",
+    "NOTIFICATIONS_DATABASE_URL",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_MAILDIR",
+    "REGISTRATION_ADMIN_TOKEN",
+)
+
+
+@pytest.fixture(scope="session")
+def infra() -> dict[str, str]:
+    if all(os.environ.get(name) for name in REQUIRED):
+        return {name: os.environ[name] for name in REQUIRED}
+    sys.path.insert(0, str(ROOT / "deploy" / "local"))
+    import stack
+
+    return stack.ensure_infra("test")

@@ -1,0 +1,1 @@
+"""Helpers the tests share: reading Kafka topics, the SMTP maildir, the databases."""
