@@ -292,22 +292,31 @@ def ensure_kafka_libs() -> None:
     shutil.rmtree(KAFKA_LIBS, ignore_errors=True)  # half a download or jars of an older pom
     print("downloading kafka jars (first run only)...")
     started = time.monotonic()
-    run([
-        mvn, "-q", "-B", "-f", KAFKA_POM,
-        f"-Dmaven.repo.local={MAVEN_REPO}",
-        "dependency:copy-dependencies",
-        f"-DoutputDirectory={KAFKA_LIBS}",
-    ])
+    run(
+        [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            KAFKA_POM,
+            f"-Dmaven.repo.local={MAVEN_REPO}",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={KAFKA_LIBS}",
+        ]
+    )
     KAFKA_LIBS_STAMP.write_text(pom_digest())
     print(f"kafka jars ready in {time.monotonic() - started:.1f} s")
 
 
 def kafka_java(main_class: str, *args: str, heap: tuple[str, ...] = ()) -> list[str]:
     return [
-        require_tool("java"), *heap,
-        "-cp", f"{KAFKA_LIBS}/*",  # java expands the wildcard itself
+        require_tool("java"),
+        *heap,
+        "-cp",
+        f"{KAFKA_LIBS}/*",  # java expands the wildcard itself
         f"-Dlog4j2.configurationFile={KAFKA_LOG4J}",
-        main_class, *args,
+        main_class,
+        *args,
     ]
 
 
@@ -340,9 +349,7 @@ def start_kafka(name: str, state: dict) -> float | None:
     data_dir = stack_dir(name) / "kafka-data"
     config = Path(kafka_marker(name))
     config.write_text(
-        Template(KAFKA_TEMPLATE.read_text()).substitute(
-            port=port, controller_port=controller_port, log_dirs=data_dir
-        )
+        Template(KAFKA_TEMPLATE.read_text()).substitute(port=port, controller_port=controller_port, log_dirs=data_dir)
     )
     format_kafka_storage(config, data_dir)
     pid = spawn(
@@ -357,8 +364,11 @@ def start_kafka(name: str, state: dict) -> float | None:
 def wait_for_kafka(name: str, state: dict, started: float) -> None:
     kafka = state["kafka"]
     wait_ready(
-        "kafka", kafka["pid"], kafka_marker(name),
-        lambda: kafka_answers(kafka["port"]), log_path(name, "kafka"),
+        "kafka",
+        kafka["pid"],
+        kafka_marker(name),
+        lambda: kafka_answers(kafka["port"]),
+        log_path(name, "kafka"),
     )
     print(f"kafka ready in {time.monotonic() - started:.1f} s on {HOST}:{kafka['port']} (pid {kafka['pid']})")
 
@@ -436,10 +446,20 @@ def init_postgres_cluster(bin_dir: Path, root: Path, data_dir: Path) -> None:
         return
     shutil.rmtree(data_dir, ignore_errors=True)  # initdb refuses a half-made directory
     started = time.monotonic()
-    run(as_postgres_user([
-        bin_dir / "initdb", "-D", data_dir, "--auth=trust", f"--username={PG_USER}",
-        "--encoding=UTF8", "--no-locale",
-    ]), cwd=root)
+    run(
+        as_postgres_user(
+            [
+                bin_dir / "initdb",
+                "-D",
+                data_dir,
+                "--auth=trust",
+                f"--username={PG_USER}",
+                "--encoding=UTF8",
+                "--no-locale",
+            ]
+        ),
+        cwd=root,
+    )
     with open(data_dir / "postgresql.conf", "a") as conf:
         conf.write("\ninclude 'atelier.conf'\n")
     print(f"postgres initdb in {time.monotonic() - started:.1f} s")
@@ -500,8 +520,11 @@ def ensure_postgres(name: str, state: dict) -> None:
     write_postgres_conf(root, data_dir, pg["port"])
     log = root / "postgres.log"  # the postgres user may not write into the repo
     started = time.monotonic()
-    run(as_postgres_user([bin_dir / "pg_ctl", "-D", data_dir, "-l", log, "-w", "-t", "60", "start"]),
-        cwd=root, detach=True)
+    run(
+        as_postgres_user([bin_dir / "pg_ctl", "-D", data_dir, "-l", log, "-w", "-t", "60", "start"]),
+        cwd=root,
+        detach=True,
+    )
     pg["pid"] = postmaster_pid(data_dir)
     state["postgres"] = pg
     save_state(name, state)
@@ -543,8 +566,7 @@ def ensure_smtp(name: str, state: dict) -> None:
         return
     port = choose_port(name, "smtp", smtp.get("port"))
     pid = spawn(
-        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"{HOST}:{port}",
-         "-c", "aiosmtpd.handlers.Mailbox", marker],
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"{HOST}:{port}", "-c", "aiosmtpd.handlers.Mailbox", marker],
         log_path(name, "smtp"),
     )
     state["smtp"] = {"port": port, "pid": pid}
@@ -601,8 +623,11 @@ def start_services(name: str, state: dict, infra: dict[str, str]) -> dict[str, s
         started = time.monotonic()
         record = services[service]
         wait_ready(
-            service, record["pid"], service_marker(service),
-            lambda: service_answers(record["port"]), log_path(name, service),
+            service,
+            record["pid"],
+            service_marker(service),
+            lambda port=record["port"]: service_answers(port),
+            log_path(name, service),
         )
         print(f"{service} ready in {time.monotonic() - started:.1f} s on {HOST}:{record['port']}")
     return urls

@@ -22,8 +22,13 @@ log = structlog.get_logger(__name__)
 
 
 def create_broker(bootstrap_servers: str) -> KafkaBroker:
-    """The FastStream broker, logging through our JSON logs instead of its own handler."""
-    return KafkaBroker(bootstrap_servers, logger=logging.getLogger("faststream"))
+    """The FastStream broker, logging through our JSON logs instead of its own handler.
+
+    Its per-record "Received"/"Processed" lines go to DEBUG: EventConsumer logs each outcome.
+    """
+    return KafkaBroker(
+        bootstrap_servers, logger=logging.getLogger("atelier.kafka"), log_level=logging.DEBUG
+    )
 
 
 @dataclass
