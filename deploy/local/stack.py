@@ -619,8 +619,8 @@ def start_services(name: str, state: dict, infra: dict[str, str]) -> dict[str, s
     for service in to_start:
         services[service]["pid"] = spawn([sys.executable, "-m", service], log_path(name, service), env)
     save_state(name, state)
+    started = time.monotonic()  # they start side by side, so each time counts from here
     for service in to_start:
-        started = time.monotonic()
         record = services[service]
         wait_ready(
             service,
