@@ -1,0 +1,38 @@
+# Atelier: two commands on a fresh machine — `make demo` runs it, `make test` tests it.
+PYTHON ?= python3
+VENV_PY := .venv/bin/python
+UV_VERSION := 0.13.8
+
+.PHONY: help install demo up down status test test-unit lint
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: ## install uv if missing, then the locked workspace into .venv
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	@uv sync --locked --quiet
+
+demo: install ## start Kafka, Postgres, SMTP and the services, then walk one registration through
+	@$(VENV_PY) deploy/local/stack.py up
+	@echo
+	@$(VENV_PY) deploy/local/demo.py
+
+up: install ## start the dev stack without the demo
+	@$(VENV_PY) deploy/local/stack.py up
+
+status: ## is every part of the dev stack healthy?
+	@$(PYTHON) deploy/local/stack.py status
+
+down: ## stop every stack this checkout started (dev and test)
+	@for stack in .local/stacks/*/; do \
+	  [ -f "$$stack/state.json" ] && $(PYTHON) deploy/local/stack.py down --name "$$(basename "$$stack")"; \
+	done; true
+
+test: install ## the whole suite on real Kafka, Postgres and SMTP (started or reused as the `test` stack)
+	@$(VENV_PY) -m pytest
+
+test-unit: install ## unit tests only, no servers
+	@$(VENV_PY) -m pytest tests/unit
+
+lint: install ## ruff
+	@uv run --quiet ruff check .

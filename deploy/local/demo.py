@@ -1,0 +1,82 @@
+"""Walk one registration through the running dev stack and show what came out.
+
+Creates a session, registers a participant who asks for a train voucher, then prints the
+registration status, the voucher code from `ticketing.events`, and the emails received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+from atelier_schemas.topics import TICKETING_EVENTS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from support.mail import wait_for_mail  # noqa: E402
+
+ENV_FILE = Path(__file__).resolve().parents[2] / ".local" / "stacks" / "dev" / "env"
+
+
+def read_env() -> dict[str, str]:
+    pairs = (line.removeprefix("export ").split("=", 1) for line in ENV_FILE.read_text().splitlines()
+             if line.startswith("export "))
+    return {key: value for key, value in pairs}
+
+
+async def voucher_code(bootstrap: str, registration_id: str, timeout: float = 30) -> str | None:
+    consumer = AIOKafkaConsumer(TICKETING_EVENTS, bootstrap_servers=bootstrap,
+                                group_id=f"demo-{uuid.uuid4()}", auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                for record in records:
+                    if record.key == registration_id.encode():
+                        return json.loads(record.value)["code"]
+        return None
+    finally:
+        await consumer.stop()
+
+
+async def main() -> int:
+    env = read_env()
+    base = env["REGISTRATION_URL"]
+    starts = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    email = f"demo-{uuid.uuid4().hex[:8]}@example.be"
+    async with httpx.AsyncClient(timeout=10) as client:
+        session = await client.post(
+            f"{base}/admin/sessions",
+            headers={"Authorization": f"Bearer {env['REGISTRATION_ADMIN_TOKEN']}"},
+            json={"title": "Boost your online visibility", "starts_at": starts.isoformat(),
+                  "ends_at": (starts + timedelta(hours=2)).isoformat(), "room": "Room 1",
+                  "language": "fr", "capacity": 20},
+        )
+        session.raise_for_status()
+        registration = await client.post(
+            f"{base}/sessions/{session.json()['id']}/registrations",
+            json={"name": "Camille Dubois", "email": email, "language": "fr",
+                  "wants_voucher": True, "origin_station_id": "008841004"},
+        )
+        registration.raise_for_status()
+        registration_id = registration.json()["registration_id"]
+        status = (await client.get(f"{base}/registrations/{registration_id}")).json()["status"]
+
+    print(f"registration {registration.json()['code']}: {status}")
+    code = await voucher_code(env["KAFKA_BOOTSTRAP_SERVERS"], registration_id)
+    print(f"train voucher: {code or 'NOT ISSUED within 30 s'}")
+    mails = await wait_for_mail(env["SMTP_MAILDIR"], email, count=2)
+    for mail in mails:
+        print(f"email to {email}: {mail['Subject']}")
+    return 0 if code and len(mails) == 2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
