@@ -16,9 +16,12 @@ async def test_a_registration_with_voucher_request_yields_one_voucher_one_event_
     async with httpx.AsyncClient() as client:
         session_id = await create_session(client, services["registration"], infra["REGISTRATION_ADMIN_TOKEN"])
         response = await client.post(
-            f"{services['registration']}/sessions/{session_id}/registrations", json=registration_body(email)
+            f"{services['registration']}/sessions/{session_id}/registrations",
+            json=registration_body(email),
+            headers={"X-Correlation-ID": f"corr-{email}"},
         )
     assert response.status_code == 201, response.text
+    assert response.headers["X-Correlation-ID"] == f"corr-{email}"
     registration_id = response.json()["registration_id"]
 
     issued = await wait_for_records(
@@ -26,6 +29,7 @@ async def test_a_registration_with_voucher_request_yields_one_voucher_one_event_
     )
     assert len(issued) == 1
     assert headers_of(issued[0])["ce_type"] == "be.atelier.ticketing.issued.v1"
+    assert headers_of(issued[0])["ce_correlationid"] == f"corr-{email}"  # carried across services
     code = payload(issued[0])["code"]
 
     vouchers = await ticketing_db.fetch("SELECT code, status FROM vouchers WHERE registration_id = $1", registration_id)

@@ -90,23 +90,26 @@ class EventConsumer:
                     log.warning("giving up for now; the record will be redelivered", error=str(exc))
                     raise
                 delay = min(self._max_backoff, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
-                log.warning("transient failure, retrying", attempt=attempt, delay=round(delay, 2),
-                            error=str(exc), event_id=event.id)
+                log.warning(
+                    "transient failure, retrying",
+                    attempt=attempt,
+                    delay=round(delay, 2),
+                    error=str(exc),
+                    event_id=event.id,
+                )
                 await asyncio.sleep(delay)
             except Exception as exc:  # a bug or a broken rule: this record can never succeed
                 log.exception("handler failed permanently", event_id=event.id, type=event.type)
                 await self.dead_letter(record, exc)
                 return
             else:
-                log.info("event handled" if applied else "duplicate event ignored",
-                         type=event.type, event_id=event.id)
+                log.info("event handled" if applied else "duplicate event ignored", type=event.type, event_id=event.id)
                 return
 
     async def _apply(self, handler: Handler, event: CloudEvent, payload: Message) -> bool:
         async with self._pool.acquire() as conn, conn.transaction():
             first_time = await conn.fetchval(
-                "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2)"
-                " ON CONFLICT DO NOTHING RETURNING true",
+                "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
                 self.group,
                 event.id,
             )
@@ -129,5 +132,10 @@ class EventConsumer:
         await self._producer.send_and_wait(
             dead_letter(record.topic), value=record.value, key=record.key, headers=headers
         )
-        log.warning("record dead-lettered", topic=record.topic, partition=record.partition,
-                    offset=record.offset, error=type(error).__name__)
+        log.warning(
+            "record dead-lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=type(error).__name__,
+        )

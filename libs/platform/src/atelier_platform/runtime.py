@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI, Response
 from faststream.kafka import KafkaBroker
 
 from .db import create_pool
@@ -26,9 +25,7 @@ def create_broker(bootstrap_servers: str) -> KafkaBroker:
 
     Its per-record "Received"/"Processed" lines go to DEBUG: EventConsumer logs each outcome.
     """
-    return KafkaBroker(
-        bootstrap_servers, logger=logging.getLogger("atelier.kafka"), log_level=logging.DEBUG
-    )
+    return KafkaBroker(bootstrap_servers, logger=logging.getLogger("atelier.kafka"), log_level=logging.DEBUG)
 
 
 @dataclass
@@ -55,9 +52,7 @@ async def open_runtime(
     """Pool, idempotent producer, outbox relay and background workers; the broker last."""
     await ensure_topics(bootstrap_servers)
     pool = await create_pool(database_url)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all", linger_ms=5
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all", linger_ms=5)
     await producer.start()
     relay = OutboxRelay(pool, producer)
     runtime = Runtime(pool=pool, producer=producer, relay=relay, broker=broker)
@@ -74,26 +69,3 @@ async def open_runtime(
         await asyncio.gather(*runtime.tasks, return_exceptions=True)
         await producer.stop()
         await pool.close()
-
-
-def add_health_routes(app: FastAPI) -> None:
-    """/healthz: the process answers. /readyz: its database and Kafka answer too."""
-
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"])
-    async def readyz(response: Response) -> dict[str, str]:
-        runtime: Runtime = app.state.runtime
-        checks = {"database": "ok", "kafka": "ok"}
-        try:
-            async with asyncio.timeout(2):
-                await runtime.pool.fetchval("SELECT 1")
-        except Exception as exc:  # any failure means not ready
-            checks["database"] = f"unavailable: {type(exc).__name__}"
-        if not await runtime.broker.ping(timeout=2):
-            checks["kafka"] = "unavailable"
-        ready = all(v == "ok" for v in checks.values())
-        response.status_code = 200 if ready else 503
-        return {"status": "ready" if ready else "not ready", **checks}

@@ -12,9 +12,7 @@ from faststream.kafka.annotations import KafkaMessage
 from .consumer import EventConsumer
 
 
-def subscribe(
-    broker: KafkaBroker, topic: str, group: str, consumer: Callable[[], EventConsumer]
-) -> None:
+def subscribe(broker: KafkaBroker, topic: str, group: str, consumer: Callable[[], EventConsumer]) -> None:
     """Consume `topic` in `group`: at-least-once, offset committed after the handler's commit.
 
     NACK_ON_ERROR: a transient failure that outlasts the retries seeks back to the record,

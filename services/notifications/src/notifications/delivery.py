@@ -74,33 +74,59 @@ class Deliverer:
 
     async def _deliver(self, conn: asyncpg.Connection, row: asyncpg.Record) -> None:
         subject, body = render(row["kind"], row["language"], row["name"], json.loads(row["context"]))
-        email = build_email(sender=self._settings.mail_from, to=row["email"], subject=subject,
-                            body=body, message_id=row["message_id"])
+        email = build_email(
+            sender=self._settings.mail_from, to=row["email"], subject=subject, body=body, message_id=row["message_id"]
+        )
         attempts = row["attempts"] + 1
         try:
-            await aiosmtplib.send(email, hostname=self._settings.smtp_host,
-                                  port=self._settings.smtp_port, timeout=10)
+            await aiosmtplib.send(email, hostname=self._settings.smtp_host, port=self._settings.smtp_port, timeout=10)
         except (aiosmtplib.SMTPException, OSError) as exc:
             error = str(exc)[:500]
             if is_permanent(exc) or attempts >= self._settings.max_attempts:
                 await conn.execute(
-                    "UPDATE messages SET status = 'failed', attempts = $2, last_error = $3,"
-                    " subject = $4 WHERE id = $1", row["id"], attempts, error, subject)
-                await outbox.append(conn, NotificationFailed(
-                    message_id=row["message_id"], registration_id=row["registration_id"],
-                    kind=row["kind"], attempts=attempts, error=error), source=SOURCE)
+                    "UPDATE messages SET status = 'failed', attempts = $2, last_error = $3, subject = $4 WHERE id = $1",
+                    row["id"],
+                    attempts,
+                    error,
+                    subject,
+                )
+                await outbox.append(
+                    conn,
+                    NotificationFailed(
+                        message_id=row["message_id"],
+                        registration_id=row["registration_id"],
+                        kind=row["kind"],
+                        attempts=attempts,
+                        error=error,
+                    ),
+                    source=SOURCE,
+                )
                 log.warning("message failed", kind=row["kind"], attempts=attempts, error=error)
             else:
                 await conn.execute(
-                    "UPDATE messages SET attempts = $2, last_error = $3,"
-                    " next_attempt_at = now() + $4 WHERE id = $1",
-                    row["id"], attempts, error, backoff(attempts))
+                    "UPDATE messages SET attempts = $2, last_error = $3, next_attempt_at = now() + $4 WHERE id = $1",
+                    row["id"],
+                    attempts,
+                    error,
+                    backoff(attempts),
+                )
                 log.info("message deferred", kind=row["kind"], attempts=attempts, error=error)
             return
         await conn.execute(
             "UPDATE messages SET status = 'sent', attempts = $2, subject = $3, sent_at = now(),"
-            " last_error = NULL WHERE id = $1", row["id"], attempts, subject)
-        await outbox.append(conn, NotificationSent(
-            message_id=row["message_id"], registration_id=row["registration_id"],
-            kind=row["kind"], attempts=attempts), source=SOURCE)
+            " last_error = NULL WHERE id = $1",
+            row["id"],
+            attempts,
+            subject,
+        )
+        await outbox.append(
+            conn,
+            NotificationSent(
+                message_id=row["message_id"],
+                registration_id=row["registration_id"],
+                kind=row["kind"],
+                attempts=attempts,
+            ),
+            source=SOURCE,
+        )
         log.info("message sent", kind=row["kind"], attempts=attempts)

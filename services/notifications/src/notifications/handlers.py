@@ -27,7 +27,11 @@ async def queue_message(
     await conn.execute(
         "INSERT INTO messages (id, event_id, kind, registration_id, message_id, context)"
         " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id, kind) DO NOTHING",
-        uuid.uuid4(), event.id, kind, registration_id, message_id_for(event.id, kind),
+        uuid.uuid4(),
+        event.id,
+        kind,
+        registration_id,
+        message_id_for(event.id, kind),
         json.dumps(context),
     )
 
@@ -40,15 +44,23 @@ async def on_registration_confirmed(
         "INSERT INTO contacts (registration_id, name, email, language) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (registration_id) DO UPDATE SET name = excluded.name,"
         " email = excluded.email, language = excluded.language, updated_at = now()",
-        confirmed.registration_id, participant.name, str(participant.email), participant.language,
+        confirmed.registration_id,
+        participant.name,
+        str(participant.email),
+        participant.language,
     )
-    await queue_message(conn, event, "registration_confirmed", confirmed.registration_id, {
-        "code": confirmed.registration_code,
-        **confirmed.session.model_dump(mode="json"),
-    })
+    await queue_message(
+        conn,
+        event,
+        "registration_confirmed",
+        confirmed.registration_id,
+        {
+            "code": confirmed.registration_code,
+            **confirmed.session.model_dump(mode="json"),
+        },
+    )
 
 
 async def on_ticket_issued(conn: asyncpg.Connection, event: CloudEvent, issued: TicketIssued) -> None:
     # The contact may not be known yet (another topic); delivery waits for it.
-    await queue_message(conn, event, "voucher_issued", issued.registration_id,
-                        issued.model_dump(mode="json"))
+    await queue_message(conn, event, "voucher_issued", issued.registration_id, issued.model_dump(mode="json"))

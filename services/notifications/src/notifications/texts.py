@@ -25,19 +25,19 @@ SUBJECTS = {
 BODIES = {
     "registration_confirmed": {
         "fr": "Bonjour {name},\n\nVotre place est réservée : {title}, le {when}, {room}.\n"
-              "Code d'inscription : {code}\n\nÀ bientôt à la gare de Bruxelles-Central !\n",
+        "Code d'inscription : {code}\n\nÀ bientôt à la gare de Bruxelles-Central !\n",
         "nl": "Hallo {name},\n\nJe plaats is gereserveerd: {title}, op {when}, {room}.\n"
-              "Inschrijvingscode: {code}\n\nTot binnenkort in het station Brussel-Centraal!\n",
+        "Inschrijvingscode: {code}\n\nTot binnenkort in het station Brussel-Centraal!\n",
         "en": "Hello {name},\n\nYour seat is booked: {title}, on {when}, {room}.\n"
-              "Registration code: {code}\n\nSee you at Brussels-Central station!\n",
+        "Registration code: {code}\n\nSee you at Brussels-Central station!\n",
     },
     "voucher_issued": {
         "fr": "Bonjour {name},\n\nVotre billet aller-retour vers Bruxelles-Central ({price_eur} EUR)"
-              " est valable le {valid_on}.\nCode : {code}\n",
+        " est valable le {valid_on}.\nCode : {code}\n",
         "nl": "Hallo {name},\n\nJe retourticket naar Brussel-Centraal ({price_eur} EUR)"
-              " is geldig op {valid_on}.\nCode: {code}\n",
+        " is geldig op {valid_on}.\nCode: {code}\n",
         "en": "Hello {name},\n\nYour round-trip voucher to Brussels-Central ({price_eur} EUR)"
-              " is valid on {valid_on}.\nCode: {code}\n",
+        " is valid on {valid_on}.\nCode: {code}\n",
     },
 }
 
@@ -51,9 +51,7 @@ def render(kind: str, language: str, name: str, context: dict[str, Any]) -> tupl
     return SUBJECTS[kind][language].format(**values), BODIES[kind][language].format(**values)
 
 
-def build_email(
-    *, sender: str, to: str, subject: str, body: str, message_id: str
-) -> EmailMessage:
+def build_email(*, sender: str, to: str, subject: str, body: str, message_id: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
     email["To"] = to

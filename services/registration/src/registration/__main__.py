@@ -4,5 +4,4 @@ from .app import create_app
 from .config import MIGRATIONS, Settings
 
 settings = Settings()
-run_service("registration", settings, settings.database_url, MIGRATIONS,
-            lambda: create_app(settings), settings.port)
+run_service("registration", settings, settings.database_url, MIGRATIONS, lambda: create_app(settings), settings.port)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from atelier_platform.runtime import add_health_routes, create_broker, open_runtime
+from atelier_platform.http import install_common
+from atelier_platform.runtime import create_broker, open_runtime
 from fastapi import FastAPI
 
 from .config import Settings
@@ -29,5 +30,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Atelier registration", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.include_router(router)
-    add_health_routes(app)
+    install_common(app)
     return app

@@ -23,8 +23,9 @@ def require_admin(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
     if credentials is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "admin token required",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "admin token required", headers={"WWW-Authenticate": "Bearer"}
+        )
     expected = request.app.state.settings.admin_token.get_secret_value()
     if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "admin token not valid")
@@ -86,25 +87,26 @@ class RegistrationOut(BaseModel):
 @router.get("/sessions", response_model=list[SessionOut], tags=["programme"])
 async def list_sessions(request: Request) -> list[dict]:
     rows = await request.app.state.runtime.pool.fetch(
-        "SELECT *, capacity - seats_taken AS seats_left FROM sessions"
-        " WHERE ends_at > now() ORDER BY starts_at"
+        "SELECT *, capacity - seats_taken AS seats_left FROM sessions WHERE ends_at > now() ORDER BY starts_at"
     )
     return [dict(r) for r in rows]
 
 
-@router.post("/admin/sessions", status_code=201, response_model=SessionOut, tags=["admin"],
-             dependencies=[Depends(require_admin)])
+@router.post(
+    "/admin/sessions", status_code=201, response_model=SessionOut, tags=["admin"], dependencies=[Depends(require_admin)]
+)
 async def create_session(body: SessionIn, request: Request) -> dict:
-    session_id = await service.schedule_session(
-        request.app.state.runtime.pool, service.NewSession(**body.model_dump())
-    )
+    session_id = await service.schedule_session(request.app.state.runtime.pool, service.NewSession(**body.model_dump()))
     return {"id": session_id, **body.model_dump(), "seats_left": body.capacity}
 
 
-@router.post("/sessions/{session_id}/registrations", status_code=201,
-             response_model=RegistrationOut, tags=["registration"],
-             responses={404: {"description": "Unknown session"},
-                        409: {"description": "Session full, or already registered"}})
+@router.post(
+    "/sessions/{session_id}/registrations",
+    status_code=201,
+    response_model=RegistrationOut,
+    tags=["registration"],
+    responses={404: {"description": "Unknown session"}, 409: {"description": "Session full, or already registered"}},
+)
 async def register(session_id: uuid.UUID, body: RegistrationIn, request: Request) -> dict:
     runtime = request.app.state.runtime
     try:
@@ -118,12 +120,10 @@ async def register(session_id: uuid.UUID, body: RegistrationIn, request: Request
     except service.AlreadyRegistered:
         raise HTTPException(409, "this email is already registered for this session") from None
     runtime.relay.wake()
-    return {"registration_id": registration_id, "code": code, "session_id": session_id,
-            "status": "confirmed"}
+    return {"registration_id": registration_id, "code": code, "session_id": session_id, "status": "confirmed"}
 
 
-@router.get("/registrations/{registration_id}", response_model=RegistrationOut,
-            tags=["registration"])
+@router.get("/registrations/{registration_id}", response_model=RegistrationOut, tags=["registration"])
 async def get_registration(registration_id: uuid.UUID, request: Request) -> dict:
     row = await request.app.state.runtime.pool.fetchrow(
         "SELECT id AS registration_id, code, session_id, status FROM registrations WHERE id = $1",

@@ -50,21 +50,24 @@ async def schedule_session(pool: asyncpg.Pool, new: NewSession) -> uuid.UUID:
     await pool.execute(
         "INSERT INTO sessions (id, title, starts_at, ends_at, room, language, capacity)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        session_id, new.title, new.starts_at, new.ends_at, new.room, new.language, new.capacity,
+        session_id,
+        new.title,
+        new.starts_at,
+        new.ends_at,
+        new.room,
+        new.language,
+        new.capacity,
     )
     return session_id
 
 
-async def register(
-    pool: asyncpg.Pool, session_id: uuid.UUID, new: NewRegistration
-) -> tuple[uuid.UUID, str]:
+async def register(pool: asyncpg.Pool, session_id: uuid.UUID, new: NewRegistration) -> tuple[uuid.UUID, str]:
     """Take a seat and record the registration and its event, all or nothing."""
     async with pool.acquire() as conn, conn.transaction():
         # One conditional UPDATE: the row lock serialises concurrent takers,
         # so seats_taken can never pass capacity.
         session = await conn.fetchrow(
-            "UPDATE sessions SET seats_taken = seats_taken + 1"
-            " WHERE id = $1 AND seats_taken < capacity RETURNING *",
+            "UPDATE sessions SET seats_taken = seats_taken + 1 WHERE id = $1 AND seats_taken < capacity RETURNING *",
             session_id,
         )
         if session is None:
@@ -76,8 +79,14 @@ async def register(
                 "INSERT INTO registrations (id, code, session_id, name, email, language,"
                 " wants_voucher, origin_station_id, status)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'confirmed')",
-                registration_id, code, session_id, new.name, new.email, new.language,
-                new.wants_voucher, new.origin_station_id,
+                registration_id,
+                code,
+                session_id,
+                new.name,
+                new.email,
+                new.language,
+                new.wants_voucher,
+                new.origin_station_id,
             )
         except asyncpg.UniqueViolationError as exc:
             raise AlreadyRegistered() from exc

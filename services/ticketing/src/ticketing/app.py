@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from functools import partial
 
 from atelier_platform.consumer import EventConsumer
-from atelier_platform.runtime import Runtime, add_health_routes, create_broker, open_runtime
+from atelier_platform.http import install_common
+from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
 from atelier_schemas import RegistrationConfirmed
 from atelier_schemas.topics import REGISTRATION_EVENTS
@@ -50,5 +51,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.lifespan_context = lifespan
     app.state.settings = settings
     app.include_router(router)
-    add_health_routes(app)
+    install_common(app)
     return app

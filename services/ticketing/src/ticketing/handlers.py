@@ -33,8 +33,13 @@ async def issue_voucher(
         "INSERT INTO vouchers (id, registration_id, code, holder_name, origin_station_id,"
         " valid_on, price_eur, status) VALUES ($1, $2, $3, $4, $5, $6, $7, 'issued')"
         " ON CONFLICT (registration_id) DO NOTHING RETURNING true",
-        voucher.voucher_id, voucher.registration_id, voucher.code, confirmed.participant.name,
-        voucher.origin_station_id, voucher.valid_on, voucher.price_eur,
+        voucher.voucher_id,
+        voucher.registration_id,
+        voucher.code,
+        confirmed.participant.name,
+        voucher.origin_station_id,
+        voucher.valid_on,
+        voucher.price_eur,
     )
     if inserted:
         await outbox.append(conn, voucher, source=SOURCE)

@@ -1,0 +1,57 @@
+"""What every service's HTTP app has: health probes and the correlation id."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from .logs import correlation_id
+from .runtime import Runtime
+
+CORRELATION_HEADER = "X-Correlation-ID"
+
+
+def install_common(app: FastAPI) -> None:
+    add_correlation_id(app)
+    add_health_routes(app)
+
+
+def add_correlation_id(app: FastAPI) -> None:
+    """Take the caller's X-Correlation-ID (or make one); it rides on every event that follows."""
+
+    @app.middleware("http")
+    async def correlate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        cid = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        token = correlation_id.set(cid[:100])
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id.reset(token)
+        response.headers[CORRELATION_HEADER] = cid[:100]
+        return response
+
+
+def add_health_routes(app: FastAPI) -> None:
+    """/healthz: the process answers. /readyz: its database and Kafka answer too."""
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(response: Response) -> dict[str, str]:
+        runtime: Runtime = app.state.runtime
+        checks = {"database": "ok", "kafka": "ok"}
+        try:
+            async with asyncio.timeout(2):
+                await runtime.pool.fetchval("SELECT 1")
+        except Exception as exc:  # any failure means not ready
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        if not await runtime.broker.ping(timeout=2):
+            checks["kafka"] = "unavailable"
+        ready = all(v == "ok" for v in checks.values())
+        response.status_code = 200 if ready else 503
+        return {"status": "ready" if ready else "not ready", **checks}
