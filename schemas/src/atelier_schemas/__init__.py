@@ -3,13 +3,43 @@
 from __future__ import annotations
 
 from .base import Message
+from .catalog import ScheduledSession, SessionCancelled, SessionChanged, SessionScheduled, Titles
+from .commands import CancelRegistration, RegisterParticipant
 from .envelope import CloudEvent, InvalidEnvelope
 from .notifications import NotificationFailed, NotificationSent
-from .registration import Participant, RegistrationConfirmed, SessionInfo
-from .ticketing import TicketIssued
+from .registration import (
+    AttendanceRecorded,
+    Participant,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationRejected,
+    RegistrationWaitlisted,
+    SessionInfo,
+)
+from .ticketing import TicketIssued, TicketRejected, TicketValidated, TicketVoided
 
 MESSAGE_TYPES: dict[str, type[Message]] = {
-    cls.TYPE: cls for cls in (RegistrationConfirmed, TicketIssued, NotificationSent, NotificationFailed)
+    cls.TYPE: cls
+    for cls in (
+        RegisterParticipant,
+        CancelRegistration,
+        RegistrationConfirmed,
+        RegistrationWaitlisted,
+        RegistrationPromoted,
+        RegistrationCancelled,
+        RegistrationRejected,
+        AttendanceRecorded,
+        SessionScheduled,
+        SessionChanged,
+        SessionCancelled,
+        TicketIssued,
+        TicketVoided,
+        TicketRejected,
+        TicketValidated,
+        NotificationSent,
+        NotificationFailed,
+    )
 }
 
 
@@ -35,15 +65,30 @@ def parse(event: CloudEvent) -> Message | None:
 
 __all__ = [
     "MESSAGE_TYPES",
+    "AttendanceRecorded",
+    "CancelRegistration",
     "CloudEvent",
     "InvalidEnvelope",
     "Message",
     "NotificationFailed",
     "NotificationSent",
     "Participant",
+    "RegisterParticipant",
+    "RegistrationCancelled",
     "RegistrationConfirmed",
+    "RegistrationPromoted",
+    "RegistrationRejected",
+    "RegistrationWaitlisted",
+    "ScheduledSession",
+    "SessionCancelled",
+    "SessionChanged",
     "SessionInfo",
+    "SessionScheduled",
     "TicketIssued",
+    "TicketRejected",
+    "TicketValidated",
+    "TicketVoided",
+    "Titles",
     "parse",
     "to_cloud_event",
 ]

@@ -33,14 +33,11 @@ class SessionInfo(BaseModel):
     language: Language = Field(description="Language of instruction.", examples=["fr"])
 
 
-class RegistrationConfirmed(Message):
-    """A participant holds a seat in a session."""
-
-    TYPE = "be.atelier.registration.confirmed.v1"
-    TOPIC = REGISTRATION_EVENTS
+class RegistrationFacts(Message):
+    """What every event about one registration carries, so consumers never call back."""
 
     registration_id: UUID = Field(description="The registration.", examples=["0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c"])
-    registration_code: str = Field(description="Short code shown to the participant.", examples=["R-7KQ2M9"])
+    registration_code: str = Field(description="Short code shown to the participant.", examples=["R-7KQ2M9PX"])
     session: SessionInfo = Field(description="Where and when.")
     participant: Participant = Field(description="Who, and how to reach them.")
     wants_voucher: bool = Field(description="The participant asked for the train voucher.", examples=[True])
@@ -49,6 +46,102 @@ class RegistrationConfirmed(Message):
         description="NMBS/SNCB id of the station the participant travels from.",
         examples=["008821006"],
     )
+
+    def key(self) -> str:
+        return str(self.registration_id)
+
+
+class RegistrationConfirmed(RegistrationFacts):
+    """A participant holds a seat in a session."""
+
+    TYPE = "be.atelier.registration.confirmed.v1"
+    TOPIC = REGISTRATION_EVENTS
+
+    manage_url: str | None = Field(
+        default=None,
+        description="The participant's own page to see or cancel the registration.",
+        examples=["https://atelier.brussels/r/0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c?token=k3J9"],
+    )
+
+
+class RegistrationWaitlisted(RegistrationFacts):
+    """The session was full: the participant waits in line for a seat."""
+
+    TYPE = "be.atelier.registration.waitlisted.v1"
+    TOPIC = REGISTRATION_EVENTS
+
+    position: int = Field(ge=1, description="Place in the waiting line, 1 is next.", examples=[3])
+    manage_url: str | None = Field(
+        default=None,
+        description="The participant's own page to see or cancel the registration.",
+        examples=["https://atelier.brussels/r/0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c?token=k3J9"],
+    )
+
+
+class RegistrationPromoted(RegistrationFacts):
+    """A seat was freed and went to this waitlisted participant, who now holds it."""
+
+    TYPE = "be.atelier.registration.promoted.v1"
+    TOPIC = REGISTRATION_EVENTS
+
+    manage_url: str | None = Field(
+        default=None,
+        description="The participant's own page to see or cancel the registration.",
+        examples=["https://atelier.brussels/r/0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c?token=k3J9"],
+    )
+
+
+class RegistrationCancelled(RegistrationFacts):
+    """The registration no longer holds or waits for a seat."""
+
+    TYPE = "be.atelier.registration.cancelled.v1"
+    TOPIC = REGISTRATION_EVENTS
+
+    cancelled_by: Literal["participant", "organiser"] = Field(
+        description="Who cancelled: the participant, or the organiser (e.g. the session was cancelled).",
+        examples=["organiser"],
+    )
+    reason: str | None = Field(
+        default=None, description="The organiser's reason, shown to the participant.", examples=["Trainer ill"]
+    )
+    previous_status: Literal["confirmed", "waitlisted"] = Field(
+        description="What the registration was before.", examples=["confirmed"]
+    )
+
+
+class RegistrationRejected(Message):
+    """A RegisterParticipant or CancelRegistration command was refused."""
+
+    TYPE = "be.atelier.registration.rejected.v1"
+    TOPIC = REGISTRATION_EVENTS
+
+    command_id: UUID = Field(description="The refused command.", examples=["5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c"])
+    registration_id: UUID | None = Field(
+        default=None, description="The registration concerned, when there is one.", examples=[None]
+    )
+    reason: Literal[
+        "unknown_session",
+        "unknown_registration",
+        "session_cancelled",
+        "session_started",
+        "already_registered",
+        "invalid",
+    ] = Field(description="Why, as a stable code.", examples=["already_registered"])
+    detail: str = Field(description="Why, in words.", examples=["this email already holds a seat in this session"])
+
+    def key(self) -> str:
+        return str(self.registration_id or self.command_id)
+
+
+class AttendanceRecorded(Message):
+    """The participant was checked in at the session."""
+
+    TYPE = "be.atelier.registration.attendance_recorded.v1"
+    TOPIC = REGISTRATION_EVENTS
+
+    registration_id: UUID = Field(description="The registration.", examples=["0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c"])
+    session_id: UUID = Field(description="The session.", examples=["6f1c2d8e-0b4a-4c1e-9d2f-3a5b7c9d1e2f"])
+    attended_at: datetime = Field(description="When they were checked in.", examples=["2027-01-12T09:55:00+01:00"])
 
     def key(self) -> str:
         return str(self.registration_id)

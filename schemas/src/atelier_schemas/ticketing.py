@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -26,6 +26,70 @@ class TicketIssued(Message):
     valid_on: date = Field(description="The only day the voucher is valid.", examples=["2027-01-12"])
     origin_station_id: str = Field(description="NMBS/SNCB id of the origin station.", examples=["008821006"])
     price_eur: Decimal = Field(description="Price of the round trip in euro.", examples=["9.60"])
+    holder_name: str | None = Field(default=None, description="Who may travel with it.", examples=["Lena Peeters"])
+    origin_name_fr: str | None = Field(
+        default=None, description="Origin station, French name.", examples=["Bruxelles-Midi"]
+    )
+    origin_name_nl: str | None = Field(
+        default=None, description="Origin station, Dutch name.", examples=["Brussel-Zuid"]
+    )
+    qr_payload: str | None = Field(
+        default=None,
+        description="What the voucher's QR code holds: the voucher facts signed with Ed25519 (see GET /keys).",
+        examples=["ATV1.eyJjIjoiWUNYVksz...In0.c2lnbmF0dXJl"],
+    )
+
+    def key(self) -> str:
+        return str(self.registration_id)
+
+
+class TicketVoided(Message):
+    """The voucher is no longer valid (its registration or session was cancelled)."""
+
+    TYPE = "be.atelier.ticketing.voided.v1"
+    TOPIC = TICKETING_EVENTS
+
+    voucher_id: UUID = Field(description="The voucher.", examples=["3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a"])
+    registration_id: UUID = Field(
+        description="The registration it belongs to.", examples=["0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c"]
+    )
+    code: str = Field(description="Voucher code.", examples=["YCXVK3-6BJGR4-A9FR5A"])
+    reason: str = Field(description="Why it was voided.", examples=["registration_cancelled"])
+
+    def key(self) -> str:
+        return str(self.registration_id)
+
+
+class TicketRejected(Message):
+    """No voucher could be issued for a registration that asked for one."""
+
+    TYPE = "be.atelier.ticketing.rejected.v1"
+    TOPIC = TICKETING_EVENTS
+
+    registration_id: UUID = Field(
+        description="The registration that asked for it.", examples=["0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c"]
+    )
+    origin_station_id: str | None = Field(
+        default=None, description="The origin station asked for.", examples=["009999999"]
+    )
+    reason: str = Field(description="Why, as a stable code.", examples=["unknown_station"])
+
+    def key(self) -> str:
+        return str(self.registration_id)
+
+
+class TicketValidated(Message):
+    """A conductor scanned the voucher on its valid day: it is now used."""
+
+    TYPE = "be.atelier.ticketing.validated.v1"
+    TOPIC = TICKETING_EVENTS
+
+    voucher_id: UUID = Field(description="The voucher.", examples=["3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a"])
+    registration_id: UUID = Field(
+        description="The registration it belongs to.", examples=["0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c"]
+    )
+    code: str = Field(description="Voucher code.", examples=["YCXVK3-6BJGR4-A9FR5A"])
+    validated_at: datetime = Field(description="When it was scanned.", examples=["2027-01-12T08:41:00+01:00"])
 
     def key(self) -> str:
         return str(self.registration_id)
