@@ -53,5 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.router.lifespan_context = lifespan
     app.state.settings = settings
+    app.state.broker = broker
     install_common(app)
     return app

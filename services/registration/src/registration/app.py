@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Atelier registration", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.broker = broker
     app.include_router(router)
     install_common(app)
     return app

@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.router.lifespan_context = lifespan
     app.state.settings = settings
+    app.state.broker = broker
     app.include_router(router)
     install_common(app)
     return app
