@@ -18,8 +18,14 @@ def confirmed(email: str) -> RegistrationConfirmed:
     return RegistrationConfirmed(
         registration_id=uuid.uuid4(),
         registration_code="R-TEST0001",
-        session=SessionInfo(session_id=uuid.uuid4(), title="Social media", starts_at=starts,
-                            ends_at=starts + timedelta(hours=2), room="Room 1", language="en"),
+        session=SessionInfo(
+            session_id=uuid.uuid4(),
+            title="Social media",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            room="Room 1",
+            language="en",
+        ),
         participant=Participant(name="Sam Janssens", email=email, language="en"),
         wants_voucher=True,
         origin_station_id="008814001",
@@ -40,13 +46,17 @@ async def test_the_same_event_delivered_twice_gives_one_voucher_and_one_email_ea
     await asyncio.sleep(3)  # room for a wrong third or fourth email to arrive
     mails = received_for(infra["SMTP_MAILDIR"], email)
     assert sorted(m["Subject"].split(":")[0] for m in mails) == [
-        "Registration confirmed", "Your train voucher to Brussels-Central"]
+        "Registration confirmed",
+        "Your train voucher to Brussels-Central",
+    ]
     assert len({m["Message-ID"] for m in mails}) == 2
     vouchers = await ticketing_db.fetchval(
-        "SELECT count(*) FROM vouchers WHERE registration_id = $1", message.registration_id)
+        "SELECT count(*) FROM vouchers WHERE registration_id = $1", message.registration_id
+    )
     assert vouchers == 1
     inbox = await ticketing_db.fetchval(
-        "SELECT count(*) FROM inbox WHERE consumer = 'ticketing' AND event_id = $1", event.id)
+        "SELECT count(*) FROM inbox WHERE consumer = 'ticketing' AND event_id = $1", event.id
+    )
     assert inbox == 1
 
 
@@ -56,15 +66,15 @@ async def test_poison_records_are_dead_lettered_and_the_partition_keeps_flowing(
     good = confirmed(unique_email())
     not_json = cloud_event(good)
     invalid = cloud_event(good).__class__(
-        type=RegistrationConfirmed.TYPE, source="/tests", data={"registration_id": "not-a-uuid"})
+        type=RegistrationConfirmed.TYPE, source="/tests", data={"registration_id": "not-a-uuid"}
+    )
 
     headers, _ = not_json.to_kafka()
     await publish_raw(bootstrap, REGISTRATION_EVENTS, b"{not json", key=key.encode(), headers=headers)
     await publish_event(bootstrap, invalid, key, REGISTRATION_EVENTS)
     await publish_event(bootstrap, cloud_event(good), key, REGISTRATION_EVENTS)
 
-    dead = await wait_for_records(
-        bootstrap, dead_letter(REGISTRATION_EVENTS), lambda r: r.key == key.encode(), count=4)
+    dead = await wait_for_records(bootstrap, dead_letter(REGISTRATION_EVENTS), lambda r: r.key == key.encode(), count=4)
     by_group = {}
     for record in dead:
         h = headers_of(record)
@@ -78,7 +88,8 @@ async def test_poison_records_are_dead_lettered_and_the_partition_keeps_flowing(
 
     for _ in range(60):
         issued = await ticketing_db.fetchval(
-            "SELECT count(*) FROM vouchers WHERE registration_id = $1", good.registration_id)
+            "SELECT count(*) FROM vouchers WHERE registration_id = $1", good.registration_id
+        )
         if issued:
             break
         await asyncio.sleep(0.5)

@@ -17,8 +17,14 @@ from ticketing.config import MIGRATIONS
 
 
 def issued(registration_id: uuid.UUID, n: int) -> TicketIssued:
-    return TicketIssued(voucher_id=uuid.uuid4(), registration_id=registration_id, code=f"CODE-{n}",
-                        valid_on=date(2027, 1, 12), origin_station_id="008821006", price_eur=Decimal("9.60"))
+    return TicketIssued(
+        voucher_id=uuid.uuid4(),
+        registration_id=registration_id,
+        code=f"CODE-{n}",
+        valid_on=date(2027, 1, 12),
+        origin_station_id="008821006",
+        price_eur=Decimal("9.60"),
+    )
 
 
 @pytest.fixture
@@ -54,10 +60,10 @@ async def test_committed_events_are_published_in_order_and_rolled_back_ones_neve
         pass
 
     records = await wait_for_records(
-        infra["KAFKA_BOOTSTRAP_SERVERS"], TICKETING_EVENTS, lambda r: r.key == str(registration_id).encode(), count=3)
+        infra["KAFKA_BOOTSTRAP_SERVERS"], TICKETING_EVENTS, lambda r: r.key == str(registration_id).encode(), count=3
+    )
     assert [payload(r)["code"] for r in records] == ["CODE-0", "CODE-1", "CODE-2"]
     assert headers_of(records[-1])["ce_id"] == event_id
     assert headers_of(records[0])["ce_type"] == TicketIssued.TYPE
-    unsent = await pool.fetchval(
-        "SELECT count(*) FROM outbox WHERE key = $1 AND sent_at IS NULL", str(registration_id))
+    unsent = await pool.fetchval("SELECT count(*) FROM outbox WHERE key = $1 AND sent_at IS NULL", str(registration_id))
     assert unsent == 0

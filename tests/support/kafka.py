@@ -17,7 +17,9 @@ async def publish_raw(
     await producer.start()
     try:
         await producer.send_and_wait(
-            topic, value=value, key=key,
+            topic,
+            value=value,
+            key=key,
             headers=[(k, v.encode()) for k, v in (headers or {}).items()],
         )
     finally:

@@ -9,8 +9,9 @@ from atelier_schemas import CloudEvent, InvalidEnvelope
 
 
 def event() -> CloudEvent:
-    return CloudEvent(type="be.atelier.test.happened.v1", source="/tests", subject="k-1",
-                      correlation_id="c-1", data={"answer": 42})
+    return CloudEvent(
+        type="be.atelier.test.happened.v1", source="/tests", subject="k-1", correlation_id="c-1", data={"answer": 42}
+    )
 
 
 def test_an_event_survives_the_trip_through_kafka_headers_and_value():

@@ -52,25 +52,43 @@ class FakeProducer:
 def confirmed() -> RegistrationConfirmed:
     starts = datetime(2027, 1, 12, 9, tzinfo=UTC)
     return RegistrationConfirmed(
-        registration_id=uuid.uuid4(), registration_code="R-1",
-        session=SessionInfo(session_id=uuid.uuid4(), title="SEO", starts_at=starts,
-                            ends_at=starts + timedelta(hours=1), room="1", language="fr"),
+        registration_id=uuid.uuid4(),
+        registration_code="R-1",
+        session=SessionInfo(
+            session_id=uuid.uuid4(),
+            title="SEO",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+            room="1",
+            language="fr",
+        ),
         participant=Participant(name="Lena", email="lena@example.be", language="fr"),
-        wants_voucher=False)
+        wants_voucher=False,
+    )
 
 
 def record(event: CloudEvent, value: bytes | None = None) -> ConsumerRecord:
     headers, body = event.to_kafka()
     return ConsumerRecord(
-        topic="registration.events", partition=2, offset=17, timestamp=0, timestamp_type=0, key=b"k",
-        value=body if value is None else value, checksum=None, serialized_key_size=1,
-        serialized_value_size=1, headers=[(k, v.encode()) for k, v in headers.items()])
+        topic="registration.events",
+        partition=2,
+        offset=17,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"k",
+        value=body if value is None else value,
+        checksum=None,
+        serialized_key_size=1,
+        serialized_value_size=1,
+        headers=[(k, v.encode()) for k, v in headers.items()],
+    )
 
 
 def consumer_with(handler) -> tuple[EventConsumer, FakeProducer]:
     producer = FakeProducer()
-    consumer = EventConsumer(group="tests", pool=FakePool(), producer=producer,
-                             handlers={RegistrationConfirmed: handler}, max_backoff=0.01)
+    consumer = EventConsumer(
+        group="tests", pool=FakePool(), producer=producer, handlers={RegistrationConfirmed: handler}, max_backoff=0.01
+    )
     return consumer, producer
 
 

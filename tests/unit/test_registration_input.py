@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-from registration.http import RegistrationIn, SessionIn
+from registration.admin_http import SessionIn
+from registration.http import RegistrationIn
 
-GOOD = {"name": "Lena", "email": "lena@example.be", "language": "nl", "wants_voucher": True,
-        "origin_station_id": "008821006"}
+GOOD = {
+    "name": "Lena",
+    "email": "lena@example.be",
+    "language": "nl",
+    "wants_voucher": True,
+    "origin_station_id": "008821006",
+}
 
 
 def test_a_complete_registration_is_accepted():
     assert RegistrationIn(**GOOD).origin_station_id == "008821006"
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"email": "nope"}, "email"),
-    ({"language": "de"}, "language"),
-    ({"name": ""}, "name"),
-    ({"origin_station_id": "Brussels"}, "origin_station_id"),
-    ({"extra": 1}, "extra"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"email": "nope"}, "email"),
+        ({"language": "de"}, "language"),
+        ({"name": ""}, "name"),
+        ({"origin_station_id": "Brussels"}, "origin_station_id"),
+        ({"extra": 1}, "extra"),
+    ],
+)
 def test_bad_fields_are_named_in_the_error(change, field):
     with pytest.raises(ValidationError) as error:
         RegistrationIn(**{**GOOD, **change})
@@ -34,5 +43,11 @@ def test_a_voucher_needs_an_origin_station():
 
 def test_a_session_must_end_after_it_starts():
     with pytest.raises(ValidationError, match="ends_at must be after starts_at"):
-        SessionIn(title="SEO", starts_at="2027-01-12T10:00:00+01:00", ends_at="2027-01-12T09:00:00+01:00",
-                  room="1", language="fr", capacity=5)
+        SessionIn(
+            workshop_id="6f1c2d8e-0b4a-4c1e-9d2f-3a5b7c9d1e2f",
+            starts_at="2027-01-12T10:00:00+01:00",
+            ends_at="2027-01-12T09:00:00+01:00",
+            room="1",
+            language="fr",
+            capacity=5,
+        )

@@ -7,8 +7,12 @@ from notifications.handlers import message_id_for
 from notifications.texts import BODIES, SUBJECTS, render
 
 CONTEXTS = {
-    "registration_confirmed": {"code": "R-ABCD2345", "title": "SEO", "room": "Room 2",
-                               "starts_at": "2027-01-12T09:00:00+00:00"},
+    "registration_confirmed": {
+        "code": "R-ABCD2345",
+        "title": "SEO",
+        "room": "Room 2",
+        "starts_at": "2027-01-12T09:00:00+00:00",
+    },
     "voucher_issued": {"code": "YCXVK3-6BJGR4-A9FR5A", "valid_on": "2027-01-12", "price_eur": "9.60"},
 }
 

@@ -1,9 +1,10 @@
-"""`python -m <service>`: migrate, then serve HTTP and Kafka in one process."""
+"""`python -m <service> [serve|migrate|<command>]`: migrate, then serve HTTP and Kafka in one process."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 import structlog
@@ -14,6 +15,8 @@ from . import logs
 from .db import migrate
 from .settings import ServiceSettings
 
+Command = Callable[[list[str]], Awaitable[int]]
+
 
 def run_service(
     name: str,
@@ -22,12 +25,19 @@ def run_service(
     migrations: Path,
     create_app: Callable[[], FastAPI],
     port: int,
+    commands: Mapping[str, Command] | None = None,
 ) -> None:
-    logs.configure(name, settings.log_level)
-    log = structlog.get_logger(name)
-    command = sys.argv[1] if len(sys.argv) > 1 else "serve"
+    """Every command migrates first; `serve` (the default) then runs the service."""
+    commands = commands or {}
+    command, args = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("serve", [])
+    if command not in {"serve", "migrate", *commands}:
+        sys.exit(f"usage: python -m {name} [{'|'.join(['serve', 'migrate', *commands])}]")
+    # One-off commands print their own output; keep their logs to warnings.
+    logs.configure(name, settings.log_level if command == "serve" else "WARNING")
     applied = migrate(database_url, migrations)
-    log.info("migrations applied", count=applied)
+    structlog.get_logger(name).info("migrations applied", count=applied)
     if command == "migrate":
         return
+    if command in commands:
+        sys.exit(asyncio.run(commands[command](args)))
     uvicorn.run(create_app(), host=settings.host, port=port, log_config=None, access_log=False)

@@ -1,3 +1,4 @@
 """Atelier registration service."""
 
 SOURCE = "/atelier/registration"
+GROUP = "registration"

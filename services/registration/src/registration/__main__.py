@@ -1,7 +1,16 @@
 from atelier_platform.serve import run_service
 
+from . import cli
 from .app import create_app
 from .config import MIGRATIONS, Settings
 
 settings = Settings()
-run_service("registration", settings, settings.database_url, MIGRATIONS, lambda: create_app(settings), settings.port)
+run_service(
+    "registration",
+    settings,
+    settings.database_url,
+    MIGRATIONS,
+    lambda: create_app(settings),
+    settings.port,
+    commands={"seed": cli.seed, "report": cli.report},
+)

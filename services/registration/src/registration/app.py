@@ -1,21 +1,44 @@
-"""Wires the registration service: settings, runtime, routes."""
+"""Wires the registration service: settings, runtime, command subscriber, routes."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from functools import partial
 
+from atelier_platform.consumer import EventConsumer
 from atelier_platform.http import install_common
-from atelier_platform.runtime import create_broker, open_runtime
+from atelier_platform.runtime import Runtime, create_broker, open_runtime
+from atelier_platform.subscribe import subscribe
+from atelier_schemas import CancelRegistration, RegisterParticipant
+from atelier_schemas.topics import REGISTRATION_COMMANDS
 from fastapi import FastAPI
 
+from . import GROUP, admin_http, http, idempotency
+from .commands import on_cancel_registration, on_register_participant
 from .config import Settings
-from .http import router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     broker = create_broker(settings.kafka_bootstrap_servers)
+    app = FastAPI(title="Atelier registration", version="0.2.0")
+    subscribe(broker, REGISTRATION_COMMANDS, GROUP, lambda: app.state.consumer)
+
+    def start_consumer(runtime: Runtime) -> None:
+        app.state.consumer = EventConsumer(
+            group=GROUP,
+            pool=runtime.pool,
+            producer=runtime.producer,
+            handlers={
+                RegisterParticipant: partial(on_register_participant, public_url=settings.public_url),
+                CancelRegistration: on_cancel_registration,
+            },
+            after_commit=runtime.relay.wake,
+        )
+
+    async def purge_idempotency_keys(runtime: Runtime) -> None:
+        await idempotency.purge_expired(runtime.pool)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -23,13 +46,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database_url=settings.database_url,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             broker=broker,
+            workers=[purge_idempotency_keys],
+            before_start=start_consumer,
         ) as runtime:
             app.state.runtime = runtime
             yield
 
-    app = FastAPI(title="Atelier registration", version="0.1.0", lifespan=lifespan)
+    app.router.lifespan_context = lifespan
     app.state.settings = settings
     app.state.broker = broker
-    app.include_router(router)
+    app.include_router(http.router)
+    app.include_router(admin_http.router)
     install_common(app)
     return app

@@ -13,3 +13,7 @@ class Settings(ServiceSettings):
     database_url: str
     port: int = 8001
     admin_token: SecretStr = Field(min_length=16, description="Bearer token of the admin API")
+    public_url: str = Field(
+        default="http://127.0.0.1:8001", description="Base of the links participants get (manage / cancel)"
+    )
+    yearly_target: int = Field(default=10_000, gt=0, description="People to train this year")

@@ -1,62 +1,55 @@
-"""HTTP API: the public programme and registration, and the admin API."""
+"""Public HTTP API: the programme, registering, and a participant's own registration."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from . import service
+from . import idempotency, registrations
+from .domain import Refusal, Refused
+from .programme import SessionFilter, list_sessions
 
 Language = Literal["fr", "nl", "en"]
+Profile = Literal["entrepreneur", "student", "job_seeker", "other"]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="Retry safely: the same key replays the first response")
+]
 router = APIRouter()
-bearer = HTTPBearer(auto_error=False)
+
+STATUS_OF_REFUSAL = {
+    Refusal.UNKNOWN_SESSION: 404,
+    Refusal.UNKNOWN_REGISTRATION: 404,
+    Refusal.SESSION_CANCELLED: 409,
+    Refusal.SESSION_STARTED: 409,
+    Refusal.ALREADY_REGISTERED: 409,
+}
 
 
-def require_admin(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
-    if credentials is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "admin token required", headers={"WWW-Authenticate": "Bearer"}
-        )
-    expected = request.app.state.settings.admin_token.get_secret_value()
-    if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin token not valid")
-
-
-class SessionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(min_length=1, max_length=200, examples=["SEO basics"])
-    starts_at: AwareDatetime = Field(examples=["2027-01-12T10:00:00+01:00"])
-    ends_at: AwareDatetime = Field(examples=["2027-01-12T12:00:00+01:00"])
-    room: str = Field(min_length=1, max_length=100, examples=["Room 2"])
-    language: Language
-    capacity: int = Field(gt=0, le=1000, examples=[25])
-
-    @model_validator(mode="after")
-    def ends_after_start(self) -> SessionIn:
-        if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        return self
+def refusal_to_http(refused: Refused) -> HTTPException:
+    return HTTPException(STATUS_OF_REFUSAL[refused.reason], str(refused))
 
 
 class SessionOut(BaseModel):
     id: uuid.UUID
-    title: str
+    kind: Literal["workshop", "coaching"]
+    topic: str
+    title_fr: str
+    title_nl: str
+    title_en: str
+    coach: str | None
     starts_at: datetime
     ends_at: datetime
     room: str
     language: Language
     capacity: int
     seats_left: int
+    waitlist_length: int
+    status: Literal["scheduled", "cancelled"]
 
 
 class RegistrationIn(BaseModel):
@@ -65,6 +58,12 @@ class RegistrationIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, examples=["Lena Peeters"])
     email: EmailStr = Field(examples=["lena@example.be"])
     language: Language = Field(description="Language of the emails the participant gets")
+    phone: str | None = Field(
+        default=None, max_length=40, pattern=r"^\+?[0-9 ()./-]{6,40}$", examples=["+32 470 12 34 56"]
+    )
+    profile: Profile = Field(default="other")
+    company: str | None = Field(default=None, max_length=200)
+    consent_to_contact: bool = Field(default=False, description="May we write about other events?")
     wants_voucher: bool = Field(default=False, description="Ask for the 9.60 EUR train voucher")
     origin_station_id: str | None = Field(
         default=None, pattern=r"^\d{9}$", description="NMBS/SNCB station id", examples=["008821006"]
@@ -81,54 +80,124 @@ class RegistrationOut(BaseModel):
     registration_id: uuid.UUID
     code: str
     session_id: uuid.UUID
-    status: str
+    status: Literal["confirmed", "waitlisted", "cancelled"]
+    waitlist_position: int | None = None
+
+
+class RegisteredOut(RegistrationOut):
+    manage_token: str = Field(description="Keep it: it lets the participant see and cancel this registration")
 
 
 @router.get("/sessions", response_model=list[SessionOut], tags=["programme"])
-async def list_sessions(request: Request) -> list[dict]:
-    rows = await request.app.state.runtime.pool.fetch(
-        "SELECT *, capacity - seats_taken AS seats_left FROM sessions WHERE ends_at > now() ORDER BY starts_at"
+async def get_sessions(
+    request: Request,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    topic: Literal["online_visibility", "social_media", "seo", "e_commerce", "digital_marketing", "coaching", "other"]
+    | None = None,
+    language: Language | None = None,
+    with_seats_left: bool = Query(default=False, description="Only sessions where a seat is free"),
+) -> list[dict]:
+    rows = await list_sessions(
+        request.app.state.runtime.pool, SessionFilter(date_from, date_to, topic, language, with_seats_left)
     )
     return [dict(r) for r in rows]
 
 
 @router.post(
-    "/admin/sessions", status_code=201, response_model=SessionOut, tags=["admin"], dependencies=[Depends(require_admin)]
-)
-async def create_session(body: SessionIn, request: Request) -> dict:
-    session_id = await service.schedule_session(request.app.state.runtime.pool, service.NewSession(**body.model_dump()))
-    return {"id": session_id, **body.model_dump(), "seats_left": body.capacity}
-
-
-@router.post(
     "/sessions/{session_id}/registrations",
     status_code=201,
-    response_model=RegistrationOut,
+    response_model=RegisteredOut,
     tags=["registration"],
-    responses={404: {"description": "Unknown session"}, 409: {"description": "Session full, or already registered"}},
+    responses={
+        404: {"description": "Unknown session"},
+        409: {"description": "Cancelled or started session, or already registered"},
+    },
 )
-async def register(session_id: uuid.UUID, body: RegistrationIn, request: Request) -> dict:
-    runtime = request.app.state.runtime
-    try:
-        registration_id, code = await service.register(
-            runtime.pool, session_id, service.NewRegistration(**body.model_dump())
-        )
-    except service.SessionNotFound:
-        raise HTTPException(404, f"session {session_id} does not exist") from None
-    except service.SessionFull:
-        raise HTTPException(409, "session is full") from None
-    except service.AlreadyRegistered:
-        raise HTTPException(409, "this email is already registered for this session") from None
+async def register(
+    session_id: uuid.UUID, body: RegistrationIn, request: Request, idempotency_key: IdempotencyKey = None
+):
+    runtime, settings = request.app.state.runtime, request.app.state.settings
+
+    async def action(conn):
+        try:
+            done = await registrations.register(
+                conn, session_id, registrations.NewRegistration(**body.model_dump()), public_url=settings.public_url
+            )
+        except Refused as refused:
+            raise refusal_to_http(refused) from None
+        return 201, {
+            "registration_id": done.registration_id,
+            "code": done.code,
+            "session_id": session_id,
+            "status": done.status,
+            "waitlist_position": done.waitlist_position,
+            "manage_token": done.manage_token,
+        }
+
+    response = await idempotency.respond(runtime.pool, request, idempotency_key, action)
     runtime.relay.wake()
-    return {"registration_id": registration_id, "code": code, "session_id": session_id, "status": "confirmed"}
+    return response
+
+
+async def _own_registration(request: Request, registration_id: uuid.UUID, token: str, conn):
+    row = await conn.fetchrow("SELECT * FROM registrations WHERE id = $1", registration_id)
+    # The same answer for an unknown id and a wrong token: ids cannot be probed.
+    if (
+        row is None
+        or row["manage_token_hash"] is None
+        or not secrets.compare_digest(row["manage_token_hash"], registrations.token_hash(token))
+    ):
+        raise HTTPException(404, "no registration with this id and token")
+    return row
 
 
 @router.get("/registrations/{registration_id}", response_model=RegistrationOut, tags=["registration"])
-async def get_registration(registration_id: uuid.UUID, request: Request) -> dict:
-    row = await request.app.state.runtime.pool.fetchrow(
-        "SELECT id AS registration_id, code, session_id, status FROM registrations WHERE id = $1",
-        registration_id,
-    )
-    if row is None:
-        raise HTTPException(404, f"registration {registration_id} does not exist")
-    return dict(row)
+async def get_registration(
+    registration_id: uuid.UUID, request: Request, token: str = Query(description="The manage token")
+) -> dict:
+    async with request.app.state.runtime.pool.acquire() as conn:
+        row = await _own_registration(request, registration_id, token, conn)
+        position = await registrations.waitlist_position(conn, row)
+    return {
+        "registration_id": row["id"],
+        "code": row["code"],
+        "session_id": row["session_id"],
+        "status": row["status"],
+        "waitlist_position": position,
+    }
+
+
+@router.post(
+    "/registrations/{registration_id}/cancel",
+    response_model=RegistrationOut,
+    tags=["registration"],
+    responses={
+        404: {"description": "Unknown registration or wrong token"},
+        409: {"description": "The session has started"},
+    },
+)
+async def cancel_registration(
+    registration_id: uuid.UUID,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+    token: str = Query(description="The manage token"),
+):
+    runtime = request.app.state.runtime
+
+    async def action(conn):
+        row = await _own_registration(request, registration_id, token, conn)
+        try:
+            await registrations.cancel(conn, registration_id, by="participant")
+        except Refused as refused:
+            raise refusal_to_http(refused) from None
+        return 200, {
+            "registration_id": row["id"],
+            "code": row["code"],
+            "session_id": row["session_id"],
+            "status": "cancelled",
+        }
+
+    response = await idempotency.respond(runtime.pool, request, idempotency_key, action)
+    runtime.relay.wake()
+    return response

@@ -1,0 +1,220 @@
+"""Admin HTTP API (bearer token): the programme, check-in, and the report."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from . import idempotency, programme, registrations
+from .domain import Refused
+from .http import IdempotencyKey, Language, SessionOut, refusal_to_http
+from .report import build_report
+
+bearer = HTTPBearer(auto_error=False)
+
+
+def require_admin(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> None:
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "admin token required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    expected = request.app.state.settings.admin_token.get_secret_value()
+    if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin token not valid")
+
+
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+Topic = Literal["online_visibility", "social_media", "seo", "e_commerce", "digital_marketing", "other"]
+
+
+class WorkshopIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    topic: Topic
+    title_fr: str = Field(min_length=1, max_length=200)
+    title_nl: str = Field(min_length=1, max_length=200)
+    title_en: str = Field(min_length=1, max_length=200)
+    description_fr: str = Field(min_length=1, max_length=5000)
+    description_nl: str = Field(min_length=1, max_length=5000)
+    description_en: str = Field(min_length=1, max_length=5000)
+    duration_minutes: int = Field(gt=0, le=8 * 60)
+
+
+class WorkshopChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    topic: Topic | None = None
+    title_fr: str | None = Field(default=None, min_length=1, max_length=200)
+    title_nl: str | None = Field(default=None, min_length=1, max_length=200)
+    title_en: str | None = Field(default=None, min_length=1, max_length=200)
+    description_fr: str | None = Field(default=None, min_length=1, max_length=5000)
+    description_nl: str | None = Field(default=None, min_length=1, max_length=5000)
+    description_en: str | None = Field(default=None, min_length=1, max_length=5000)
+    duration_minutes: int | None = Field(default=None, gt=0, le=8 * 60)
+
+
+class WorkshopOut(WorkshopIn):
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+
+
+class SessionPlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime = Field(examples=["2027-01-12T10:00:00+01:00"])
+    ends_at: AwareDatetime = Field(examples=["2027-01-12T12:00:00+01:00"])
+    room: str = Field(min_length=1, max_length=100, examples=["Room 2"])
+    language: Language
+
+    @model_validator(mode="after")
+    def ends_after_start(self):
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class SessionIn(SessionPlanIn):
+    workshop_id: uuid.UUID
+    capacity: int = Field(gt=0, le=1000, examples=[25])
+
+
+class CoachingIn(SessionPlanIn):
+    coach: str = Field(min_length=1, max_length=200, examples=["Sofie Claes"])
+
+
+class SessionChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    room: str | None = Field(default=None, min_length=1, max_length=100)
+    capacity: int | None = Field(default=None, gt=0, le=1000)
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, examples=["Trainer ill"])
+
+
+class CheckInIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=3, max_length=20, examples=["R-7KQ2M9PX"])
+
+
+class CheckInOut(BaseModel):
+    registration_id: uuid.UUID
+    code: str
+    attended_at: datetime
+    recorded_now: bool = Field(description="False when this person was already checked in")
+
+
+def _session_out(row) -> dict:
+    return {**dict(row), "seats_left": row["capacity"] - row["seats_taken"], "waitlist_length": row["waiting"]}
+
+
+def _conflicts(action):
+    """Map the programme's refusals to HTTP answers."""
+
+    async def run(conn):
+        try:
+            return await action(conn)
+        except programme.NotFound as exc:
+            raise HTTPException(404, str(exc)) from None
+        except programme.ProgrammeConflict as exc:
+            raise HTTPException(409, str(exc)) from None
+        except Refused as refused:
+            raise refusal_to_http(refused) from None
+        except registrations.NotConfirmed as exc:
+            raise HTTPException(409, str(exc)) from None
+
+    return run
+
+
+async def _respond(request: Request, key: str | None, action):
+    runtime = request.app.state.runtime
+    response = await idempotency.respond(runtime.pool, request, key, _conflicts(action))
+    runtime.relay.wake()
+    return response
+
+
+@router.post("/workshops", status_code=201, response_model=WorkshopOut)
+async def create_workshop(body: WorkshopIn, request: Request, idempotency_key: IdempotencyKey = None):
+    async def action(conn):
+        return 201, dict(await programme.create_workshop(conn, programme.Workshop(**body.model_dump())))
+
+    return await _respond(request, idempotency_key, action)
+
+
+@router.patch("/workshops/{workshop_id}", response_model=WorkshopOut)
+async def change_workshop(workshop_id: uuid.UUID, body: WorkshopChange, request: Request):
+    async def action(conn):
+        return 200, dict(await programme.change_workshop(conn, workshop_id, body.model_dump(exclude_none=True)))
+
+    return await _respond(request, None, action)
+
+
+@router.post("/sessions", status_code=201, response_model=SessionOut)
+async def create_session(body: SessionIn, request: Request, idempotency_key: IdempotencyKey = None):
+    async def action(conn):
+        plan = programme.SessionPlan(**body.model_dump(exclude={"workshop_id"}))
+        return 201, _session_out(await programme.schedule_session(conn, body.workshop_id, plan))
+
+    return await _respond(request, idempotency_key, action)
+
+
+@router.post("/coaching-slots", status_code=201, response_model=SessionOut)
+async def create_coaching_slot(body: CoachingIn, request: Request, idempotency_key: IdempotencyKey = None):
+    async def action(conn):
+        plan = programme.SessionPlan(**body.model_dump(exclude={"coach"}), capacity=1)
+        return 201, _session_out(await programme.schedule_coaching(conn, body.coach, plan))
+
+    return await _respond(request, idempotency_key, action)
+
+
+@router.patch("/sessions/{session_id}", response_model=SessionOut)
+async def change_session(session_id: uuid.UUID, body: SessionChange, request: Request):
+    async def action(conn):
+        return 200, _session_out(await programme.change_session(conn, session_id, body.model_dump(exclude_none=True)))
+
+    return await _respond(request, None, action)
+
+
+@router.post("/sessions/{session_id}/cancel")
+async def cancel_session(
+    session_id: uuid.UUID, body: CancelIn, request: Request, idempotency_key: IdempotencyKey = None
+):
+    async def action(conn):
+        count = await programme.cancel_session(conn, session_id, body.reason)
+        return 200, {"session_id": session_id, "status": "cancelled", "registrations_cancelled": count}
+
+    return await _respond(request, idempotency_key, action)
+
+
+@router.post("/check-ins", response_model=CheckInOut)
+async def check_in(body: CheckInIn, request: Request, idempotency_key: IdempotencyKey = None):
+    async def action(conn):
+        row, recorded = await registrations.check_in(conn, body.code)
+        return 200, {
+            "registration_id": row["id"],
+            "code": row["code"],
+            "attended_at": row["attended_at"],
+            "recorded_now": recorded,
+        }
+
+    return await _respond(request, idempotency_key, action)
+
+
+@router.get("/report")
+async def report(request: Request) -> dict:
+    return await build_report(request.app.state.runtime.pool, request.app.state.settings.yearly_target)

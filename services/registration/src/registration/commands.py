@@ -1,0 +1,65 @@
+"""Commands from other services on `registration.commands`; every outcome is an event."""
+
+from __future__ import annotations
+
+import asyncpg
+from atelier_platform import outbox
+from atelier_schemas import CancelRegistration, CloudEvent, RegisterParticipant, RegistrationRejected
+
+from . import SOURCE, registrations
+from .domain import PROFILES, Refused
+
+
+async def on_register_participant(
+    conn: asyncpg.Connection, event: CloudEvent, command: RegisterParticipant, *, public_url: str
+) -> None:
+    if await conn.fetchval("SELECT true FROM registrations WHERE command_id = $1", command.command_id):
+        return  # the same command sent again under a new event id
+    problem = _invalid(command)
+    if problem:
+        await _reject(conn, command, "invalid", problem)
+        return
+    new = registrations.NewRegistration(
+        name=command.participant.name,
+        email=str(command.participant.email),
+        language=command.participant.language,
+        wants_voucher=command.wants_voucher,
+        origin_station_id=command.origin_station_id,
+        phone=command.phone,
+        profile=command.profile,
+        company=command.company,
+        consent_to_contact=command.consent_to_contact,
+    )
+    try:
+        async with conn.transaction():  # a savepoint: a refusal keeps the inbox row
+            await registrations.register(
+                conn, command.session_id, new, public_url=public_url, command_id=command.command_id
+            )
+    except Refused as refused:
+        await _reject(conn, command, refused.reason.value, str(refused))
+
+
+async def on_cancel_registration(conn: asyncpg.Connection, event: CloudEvent, command: CancelRegistration) -> None:
+    try:
+        async with conn.transaction():
+            await registrations.cancel(conn, command.registration_id, by="participant")
+    except Refused as refused:
+        await _reject(conn, command, refused.reason.value, str(refused), command.registration_id)
+
+
+def _invalid(command: RegisterParticipant) -> str | None:
+    if command.profile not in PROFILES:
+        return f"profile must be one of {', '.join(PROFILES)}"
+    if command.wants_voucher and not command.origin_station_id:
+        return "origin_station_id is required when wants_voucher is true"
+    return None
+
+
+async def _reject(conn, command, reason: str, detail: str, registration_id=None) -> None:
+    await outbox.append(
+        conn,
+        RegistrationRejected(
+            command_id=command.command_id, registration_id=registration_id, reason=reason, detail=detail
+        ),
+        source=SOURCE,
+    )

@@ -1,0 +1,76 @@
+"""Idempotency-Key: the same key and request get the first response again; a different request is refused.
+
+A key is claimed in the use case's own transaction, so a crash never leaves a key without its
+effect. Refusals are stored too. Keys are kept for a day (responses hold manage tokens).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from fastapi import HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+Action = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
+RETENTION = "24 hours"
+
+
+async def request_hash(request: Request) -> bytes:
+    return hashlib.sha256(request.method.encode() + request.url.path.encode() + await request.body()).digest()
+
+
+async def respond(pool: asyncpg.Pool, request: Request, key: str | None, action: Action) -> JSONResponse:
+    """Run `action` in a transaction, at most once per Idempotency-Key."""
+    if key is None:
+        async with pool.acquire() as conn, conn.transaction():
+            status, body = await action(conn)
+        return JSONResponse(jsonable_encoder(body), status)
+    if not 1 <= len(key) <= 200:
+        raise HTTPException(400, "Idempotency-Key must be 1 to 200 characters")
+    digest = await request_hash(request)
+    async with pool.acquire() as conn:
+        try:
+            async with conn.transaction():
+                # Waits while another request holding this key is in flight, then sees its row.
+                claimed = await conn.fetchval(
+                    "INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2)"
+                    " ON CONFLICT DO NOTHING RETURNING true",
+                    key,
+                    digest,
+                )
+                if claimed:
+                    status, body = await action(conn)
+                    body = jsonable_encoder(body)
+                    await conn.execute(
+                        "UPDATE idempotency_keys SET status_code = $2, response = $3 WHERE key = $1",
+                        key,
+                        status,
+                        json.dumps(body),
+                    )
+                    return JSONResponse(body, status)
+        except HTTPException as refusal:
+            await conn.execute(
+                "INSERT INTO idempotency_keys (key, request_hash, status_code, response) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT DO NOTHING",
+                key,
+                digest,
+                refusal.status_code,
+                json.dumps({"detail": refusal.detail}),
+            )
+            raise
+        stored = await conn.fetchrow("SELECT * FROM idempotency_keys WHERE key = $1", key)
+    if stored["request_hash"] != digest:
+        raise HTTPException(422, "this Idempotency-Key was already used with a different request")
+    return JSONResponse(json.loads(stored["response"]), stored["status_code"], headers={"Idempotent-Replayed": "true"})
+
+
+async def purge_expired(pool: asyncpg.Pool, every_seconds: float = 3600) -> None:
+    while True:
+        await pool.execute(f"DELETE FROM idempotency_keys WHERE created_at < now() - interval '{RETENTION}'")
+        await asyncio.sleep(every_seconds)
