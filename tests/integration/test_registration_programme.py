@@ -23,8 +23,13 @@ async def test_the_sample_programme_is_four_weeks_of_weekdays_across_topics_lang
     assert all(d.weekday() < 5 for d in days)
     workshops = [s for s in sessions if s["kind"] == "workshop"]
     coaching = [s for s in sessions if s["kind"] == "coaching"]
-    assert {s["topic"] for s in workshops} == {"online_visibility", "social_media", "seo", "e_commerce",
-                                              "digital_marketing"}
+    assert {s["topic"] for s in workshops} == {
+        "online_visibility",
+        "social_media",
+        "seo",
+        "e_commerce",
+        "digital_marketing",
+    }
     assert {s["language"] for s in workshops} == {"fr", "nl", "en"}
     assert {s["capacity"] for s in coaching} == {1} and len({s["coach"] for s in coaching}) == 3
     scheduled = await fresh_registration_db.fetchval(
@@ -40,8 +45,7 @@ async def test_the_report_counts_distinct_people_trained_and_how_seats_were_used
     regular, once, absent, waiting = person("regular"), person("once"), person("absent"), person("waiting")
     async with pool.acquire() as conn, conn.transaction():
         done = {}
-        for who, session in [(regular, first), (once, first), (regular, second), (absent, second),
-                             (waiting, second)]:
+        for who, session in [(regular, first), (once, first), (regular, second), (absent, second), (waiting, second)]:
             done[(who["email"], session["id"])] = await registrations.register(
                 conn, session["id"], registrations.NewRegistration(**who, profile="student"), public_url="x"
             )
@@ -50,8 +54,9 @@ async def test_the_report_counts_distinct_people_trained_and_how_seats_were_used
 
     # Time passes: the second session is over.
     await pool.execute(
-        "UPDATE sessions SET starts_at = now() - interval '3 hours', ends_at = now() - interval '1 hour'"
-        " WHERE id = $1", second["id"])
+        "UPDATE sessions SET starts_at = now() - interval '3 hours', ends_at = now() - interval '1 hour' WHERE id = $1",
+        second["id"],
+    )
 
     report = await build_report(pool, target=10_000)
     assert report["people_trained"] == 2  # regular came twice, absent never did

@@ -60,8 +60,9 @@ async def play(database_url: str, capacity: int, plan: list[tuple[str, int]]) ->
             )
             assert {r["id"] for r in rows if r["status"] == "confirmed"} == set(confirmed)
             assert [r["id"] for r in rows if r["status"] == "waitlisted"] == waiting
-            seats = await pool.fetchrow("SELECT seats_taken, waiting, capacity FROM sessions WHERE id = $1",
-                                        session["id"])
+            seats = await pool.fetchrow(
+                "SELECT seats_taken, waiting, capacity FROM sessions WHERE id = $1", session["id"]
+            )
             assert seats["seats_taken"] == len(confirmed) <= seats["capacity"]
             assert seats["waiting"] == len(waiting)
     finally:

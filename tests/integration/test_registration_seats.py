@@ -33,7 +33,8 @@ async def statuses(pool, session_id) -> dict:
 async def events_for(pool, event_type: str, keys) -> list[dict]:
     rows = await pool.fetch(
         "SELECT key, value FROM outbox WHERE headers->>'ce_type' = $1 AND key = ANY($2::text[]) ORDER BY position",
-        event_type, [str(k) for k in keys],
+        event_type,
+        [str(k) for k in keys],
     )
     return [json.loads(r["value"]) for r in rows]
 

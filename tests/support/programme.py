@@ -8,8 +8,14 @@ from datetime import UTC, datetime, timedelta
 from registration import programme
 
 WORKSHOP = programme.Workshop(
-    topic="seo", title_fr="Référencement", title_nl="Zoekmachines", title_en="SEO",
-    description_fr="...", description_nl="...", description_en="...", duration_minutes=120,
+    topic="seo",
+    title_fr="Référencement",
+    title_nl="Zoekmachines",
+    title_en="SEO",
+    description_fr="...",
+    description_nl="...",
+    description_en="...",
+    duration_minutes=120,
 )
 
 
@@ -18,9 +24,15 @@ async def new_session(pool, *, capacity: int = 5, starts: datetime | None = None
     async with pool.acquire() as conn, conn.transaction():
         workshop = await programme.create_workshop(conn, WORKSHOP)
         return await programme.schedule_session(
-            conn, workshop["id"],
-            programme.SessionPlan(starts_at=starts, ends_at=starts + timedelta(hours=hours), room="Room 1",
-                                  language="nl", capacity=capacity),
+            conn,
+            workshop["id"],
+            programme.SessionPlan(
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=hours),
+                room="Room 1",
+                language="nl",
+                capacity=capacity,
+            ),
         )
 
 
