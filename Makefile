@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV_PY := .venv/bin/python
 UV_VERSION := 0.13.8
 
-.PHONY: help install demo up down status test test-unit lint
+.PHONY: help install demo up down status test test-unit lint seed report bench-registration
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,3 +36,12 @@ test-unit: install ## unit tests only, no servers
 
 lint: install ## ruff
 	@uv run --quiet ruff check .
+
+seed: up ## load four weeks of sample sessions and coaching slots into the dev stack
+	@. .local/stacks/dev/env && $(VENV_PY) -m registration seed
+
+report: up ## progress toward the 10,000-people goal, as a table
+	@. .local/stacks/dev/env && $(VENV_PY) -m registration report
+
+bench-registration: up ## registration throughput against the dev stack; prints a table
+	@$(VENV_PY) bench/registration.py
