@@ -75,6 +75,7 @@ async def test_a_cancelled_session_refuses_registrations(api, token):
     [
         ("POST", "/admin/workshops"),
         ("PATCH", f"/admin/workshops/{uuid.uuid4()}"),
+        ("POST", f"/admin/workshops/{uuid.uuid4()}/cancel"),
         ("POST", "/admin/sessions"),
         ("PATCH", f"/admin/sessions/{uuid.uuid4()}"),
         ("POST", f"/admin/sessions/{uuid.uuid4()}/cancel"),

@@ -162,3 +162,25 @@ async def test_attendance_is_recorded_once_and_only_for_confirmed_people(registr
         registration_pool, "be.atelier.registration.attendance_recorded.v1", [seated.registration_id]
     )
     assert len(recorded) == 1
+
+
+async def test_withdrawing_a_workshop_cancels_its_sessions_still_to_come(registration_pool):
+    first = await new_session(registration_pool)
+    async with registration_pool.acquire() as conn, conn.transaction():
+        second = await programme.schedule_session(
+            conn,
+            first["workshop_id"],
+            programme.SessionPlan(
+                starts_at=first["ends_at"],
+                ends_at=first["ends_at"] + timedelta(hours=1),
+                room="Room 3",
+                language="en",
+                capacity=3,
+            ),
+        )
+    seated = await register(registration_pool, second["id"], person())
+    async with registration_pool.acquire() as conn, conn.transaction():
+        assert await programme.cancel_workshop(conn, first["workshop_id"], "Topic withdrawn") == 2
+    rows = await registration_pool.fetch("SELECT status FROM sessions WHERE workshop_id = $1", first["workshop_id"])
+    assert {r["status"] for r in rows} == {"cancelled"}
+    assert (await statuses(registration_pool, second["id"]))[seated.registration_id] == "cancelled"

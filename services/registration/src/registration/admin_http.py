@@ -164,6 +164,17 @@ async def change_workshop(workshop_id: uuid.UUID, body: WorkshopChange, request:
     return await _respond(request, None, action)
 
 
+@router.post("/workshops/{workshop_id}/cancel")
+async def cancel_workshop(
+    workshop_id: uuid.UUID, body: CancelIn, request: Request, idempotency_key: IdempotencyKey = None
+):
+    async def action(conn):
+        count = await programme.cancel_workshop(conn, workshop_id, body.reason)
+        return 200, {"workshop_id": workshop_id, "sessions_cancelled": count}
+
+    return await _respond(request, idempotency_key, action)
+
+
 @router.post("/sessions", status_code=201, response_model=SessionOut)
 async def create_session(body: SessionIn, request: Request, idempotency_key: IdempotencyKey = None):
     async def action(conn):

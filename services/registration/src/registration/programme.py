@@ -168,6 +168,19 @@ async def cancel_session(conn: asyncpg.Connection, session_id: uuid.UUID, reason
     return await registrations.cancel_all(conn, session, reason)
 
 
+async def cancel_workshop(conn: asyncpg.Connection, workshop_id: uuid.UUID, reason: str) -> int:
+    """Withdraw a workshop: every session of it still to come is cancelled; returns how many."""
+    await _workshop(conn, workshop_id)
+    upcoming = await conn.fetch(
+        "SELECT id FROM sessions WHERE workshop_id = $1 AND status = 'scheduled' AND starts_at > now()"
+        " ORDER BY starts_at",
+        workshop_id,
+    )
+    for session in upcoming:
+        await cancel_session(conn, session["id"], reason)
+    return len(upcoming)
+
+
 @dataclass(frozen=True)
 class SessionFilter:
     date_from: date | None = None
