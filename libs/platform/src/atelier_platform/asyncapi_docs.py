@@ -50,9 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("services", nargs="+")
     args = parser.parse_args(argv)
     args.folder.mkdir(parents=True, exist_ok=True)
-    for name, text in documents(args.services).items():
-        (args.folder / name).write_text(text)
+    changed = [name for name, text in documents(args.services).items() if _write(args.folder / name, text)]
+    print(f"{len(changed)} AsyncAPI document(s) updated in {args.folder}")
     return 0
+
+
+def _write(path: Path, text: str) -> bool:
+    if path.exists() and path.read_text() == text:
+        return False
+    path.write_text(text)
+    return True
 
 
 if __name__ == "__main__":
