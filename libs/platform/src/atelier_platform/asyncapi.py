@@ -98,19 +98,30 @@ class _Rendered:
 
 
 def _one_message_per_type(doc: Document) -> Document:
-    """Replace each generated message (a union of models) by one message per CloudEvents type."""
+    """Replace each generated message (a union of models) by one message per CloudEvents type.
+
+    A message whose payload is not made of our models (a subscriber not made by `subscribe`,
+    say) stays as FastStream wrote it.
+    """
     schemas, messages = doc["components"]["schemas"], doc["components"]["messages"]
     for channel_key, channel in doc["channels"].items():
-        types: dict[str, Any] = {}
-        for generated_ref in channel["messages"].values():
-            generated = messages.pop(_target(generated_ref))
-            for payload_ref in _variants(generated["payload"], schemas):
-                event_type = schemas[_target(payload_ref)]["x-cloudevents-type"]
-                messages[event_type] = _message(event_type, schemas[_target(payload_ref)], payload_ref)
-                types[event_type] = {"$ref": f"#/components/messages/{event_type}"}
-        channel["messages"] = types
+        kept: dict[str, Any] = {}
+        for name, generated_ref in channel["messages"].items():
+            payload_ref = messages[_target(generated_ref)]["payload"]
+            models = _models_of(payload_ref, schemas)
+            if models is None:
+                kept[name] = generated_ref
+                continue
+            del messages[_target(generated_ref)]
+            if models != [payload_ref]:
+                del schemas[_target(payload_ref)]  # FastStream's union of them, referenced by nothing now
+            for model_ref in models:
+                event_type = schemas[_target(model_ref)]["x-cloudevents-type"]
+                messages[event_type] = _message(event_type, schemas[_target(model_ref)], model_ref)
+                kept[event_type] = {"$ref": f"#/components/messages/{event_type}"}
+        channel["messages"] = kept
         for operation in _operations_on(doc, channel_key):
-            operation["messages"] = [{"$ref": f"#/channels/{channel_key}/messages/{t}"} for t in types]
+            operation["messages"] = [{"$ref": f"#/channels/{channel_key}/messages/{name}"} for name in kept]
     return doc
 
 
@@ -138,13 +149,12 @@ def _sorted(doc: Document) -> Document:
     return doc
 
 
-def _variants(payload_ref: dict[str, str], schemas: dict[str, Any]) -> list[dict[str, str]]:
-    """The model references of a payload: its `anyOf`, or the payload itself for a single model."""
+def _models_of(payload_ref: dict[str, str], schemas: dict[str, Any]) -> list[dict[str, str]] | None:
+    """References to the models of a payload (its `anyOf`, or itself); None unless all are message types."""
     payload = schemas[_target(payload_ref)]
-    if "anyOf" not in payload:
-        return [payload_ref]
-    del schemas[_target(payload_ref)]  # FastStream's wrapper, referenced by nothing once split
-    return payload["anyOf"]
+    refs = payload.get("anyOf", [payload_ref])
+    typed = all("$ref" in ref and "x-cloudevents-type" in schemas.get(_target(ref), {}) for ref in refs)
+    return refs if typed else None
 
 
 def _message(event_type: str, model_schema: dict[str, Any], payload_ref: dict[str, str]) -> dict[str, Any]:
