@@ -2,11 +2,13 @@
 PYTHON ?= python3
 VENV_PY := .venv/bin/python
 UV_VERSION := 0.13.8
+SERVICES := $(notdir $(wildcard services/*))
 
-.PHONY: help install demo up down status test test-unit lint seed report bench-registration
+.PHONY: help install demo up down status test test-unit lint seed report bench-registration contracts \
+	release-schemas replay-dlq
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 install: ## install uv if missing, then the locked workspace into .venv
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
@@ -45,3 +47,15 @@ report: up ## progress toward the 10,000-people goal, as a table
 
 bench-registration: up ## registration throughput against the dev stack; prints a table
 	@$(VENV_PY) bench/registration.py
+
+contracts: install ## regenerate the JSON Schema files and AsyncAPI documents, then run the compatibility guard
+	@$(VENV_PY) -m atelier_schemas json-schema schemas/jsonschema
+	@$(VENV_PY) -m atelier_platform.asyncapi_docs docs/asyncapi $(SERVICES)
+	@$(VENV_PY) -m atelier_schemas compatibility schemas/released
+
+release-schemas: install ## record the current schemas as released (refused if one breaks the last release)
+	@$(VENV_PY) -m atelier_schemas release schemas/released
+
+replay-dlq: install ## move dead letters back: DLQ=<topic>.dlq [GROUP=<consumer group>] [DRY_RUN=1]
+	@test -n "$(DLQ)" || { echo "usage: make replay-dlq DLQ=registration.events.dlq [GROUP=ticketing] [DRY_RUN=1]"; exit 2; }
+	@$(VENV_PY) -m atelier_platform.replay --from "$(DLQ)" $(if $(GROUP),--group "$(GROUP)") $(if $(DRY_RUN),--dry-run)

@@ -43,6 +43,11 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
 }
 
 
+def messages_on(topic: str) -> tuple[type[Message], ...]:
+    """Every command or event type that may travel on `topic`."""
+    return tuple(model for model in MESSAGE_TYPES.values() if model.TOPIC == topic)
+
+
 def to_cloud_event(message: Message, *, source: str, correlation_id: str | None = None) -> CloudEvent:
     """Wrap a payload in a new CloudEvent (fresh id and time)."""
     return CloudEvent(
@@ -89,6 +94,7 @@ __all__ = [
     "TicketValidated",
     "TicketVoided",
     "Titles",
+    "messages_on",
     "parse",
     "to_cloud_event",
 ]

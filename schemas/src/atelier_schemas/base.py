@@ -1,20 +1,52 @@
-"""What every event and command model shares."""
+"""What every event and command model, and every part of one, shares."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
+
+# Validation context of a model built by keyword, which only a producer does.
+_PRODUCING = {"producing": True}
 
 
-class Message(BaseModel):
-    """An event or command payload.
+class Contract(BaseModel):
+    """Tolerant when read, strict when built.
 
-    Consumers are tolerant (unknown fields are ignored); producers build instances
-    through validation, so what they publish always matches the model.
+    Consumers read with `model_validate` (or `parse`): fields they do not know are ignored, so
+    a producer may add optional fields without breaking them. Producers build by keyword: a
+    field the model does not have is a mistake there, and fails instead of vanishing.
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        self.__pydantic_validator__.validate_python(data, self_instance=self, context=_PRODUCING)
+
+    # Marks this as pydantic's own __init__, so that model_validate (a consumer) does not call it.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_fields_when_producing(cls, data: Any, info: ValidationInfo) -> Any:
+        if info.context is _PRODUCING and isinstance(data, dict):
+            unknown = sorted(data.keys() - cls.model_fields.keys())
+            if unknown:
+                raise ValueError(f"{cls.__name__} has no field {', '.join(unknown)}")
+        return data
+
+
+def _name_type_and_topic(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    # The JSON Schema and the AsyncAPI payload then say which CloudEvents type and topic they are for.
+    if (event_type := getattr(model, "TYPE", None)) is not None:
+        schema["x-cloudevents-type"] = event_type
+        schema["x-kafka-topic"] = model.TOPIC
+
+
+class Message(Contract):
+    """An event or command payload."""
+
+    model_config = ConfigDict(json_schema_extra=_name_type_and_topic)
 
     TYPE: ClassVar[str]
     """The CloudEvents `type`: reverse domain, event name, major version."""
@@ -23,3 +55,12 @@ class Message(BaseModel):
     def key(self) -> str:
         """The record key: all messages of one key stay in order."""
         raise NotImplementedError
+
+
+def example_of(model: type[BaseModel]) -> dict[str, Any]:
+    """An instance of `model` as JSON, made of the first example of each field.
+
+    Nested models use it for the example of the field that holds them, so every field,
+    nested or not, documents itself with a value of its own shape.
+    """
+    return {name: field.examples[0] for name, field in model.model_fields.items() if field.examples}

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from .base import Message
+from .base import Message, example_of
 from .registration import Participant
 from .topics import REGISTRATION_COMMANDS
 
@@ -22,7 +22,7 @@ class RegisterParticipant(Message):
         examples=["5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c"],
     )
     session_id: UUID = Field(description="The session.", examples=["6f1c2d8e-0b4a-4c1e-9d2f-3a5b7c9d1e2f"])
-    participant: Participant = Field(description="Who registers.")
+    participant: Participant = Field(description="Who registers.", examples=[example_of(Participant)])
     phone: str | None = Field(default=None, description="Phone number, optional.", examples=["+32 470 12 34 56"])
     profile: str = Field(
         default="other", description="entrepreneur, student, job_seeker or other.", examples=["entrepreneur"]

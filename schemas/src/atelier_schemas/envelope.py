@@ -19,6 +19,27 @@ CORRELATION_HEADER = "ce_correlationid"
 _REQUIRED = ("ce_id", "ce_source", "ce_type", "ce_specversion")
 
 
+def kafka_headers_schema(event_type: str) -> dict[str, Any]:
+    """JSON Schema of the headers of a record carrying an event of `event_type` (for AsyncAPI)."""
+    return {
+        "type": "object",
+        "required": list(_REQUIRED),
+        "properties": {
+            "ce_id": {"type": "string", "description": "Unique per event; a consumer ignores a second delivery of it."},
+            "ce_source": {"type": "string", "description": "Who published it.", "examples": ["/atelier/registration"]},
+            "ce_type": {"const": event_type, "description": "What happened (or what is asked), and its major version."},
+            "ce_specversion": {"const": SPECVERSION, "description": "CloudEvents version."},
+            "ce_time": {"type": "string", "format": "date-time", "description": "When it happened."},
+            "ce_subject": {"type": "string", "description": "What it is about: the record key."},
+            CORRELATION_HEADER: {
+                "type": "string",
+                "description": "Carried from the request that started it all through every event that follows.",
+            },
+            "content-type": {"const": CONTENT_TYPE, "description": "The value is a JSON object."},
+        },
+    }
+
+
 class InvalidEnvelope(ValueError):
     """A record that is not a CloudEvent we can read; it can never succeed."""
 

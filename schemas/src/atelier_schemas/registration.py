@@ -6,25 +6,21 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import EmailStr, Field
 
-from .base import Message
+from .base import Contract, Message, example_of
 from .topics import REGISTRATION_EVENTS
 
 Language = Literal["fr", "nl", "en"]
 
 
-class Participant(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
+class Participant(Contract):
     name: str = Field(description="Full name as the participant typed it.", examples=["Lena Peeters"])
     email: EmailStr = Field(description="Where every message goes.", examples=["lena@example.be"])
     language: Language = Field(description="Language of every message to them.", examples=["nl"])
 
 
-class SessionInfo(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
+class SessionInfo(Contract):
     session_id: UUID = Field(description="The session.", examples=["6f1c2d8e-0b4a-4c1e-9d2f-3a5b7c9d1e2f"])
     title: str = Field(description="Workshop title in the participant's language.", examples=["SEO basics"])
     starts_at: datetime = Field(description="Start, with its UTC offset.", examples=["2027-01-12T10:00:00+01:00"])
@@ -38,8 +34,8 @@ class RegistrationFacts(Message):
 
     registration_id: UUID = Field(description="The registration.", examples=["0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c"])
     registration_code: str = Field(description="Short code shown to the participant.", examples=["R-7KQ2M9PX"])
-    session: SessionInfo = Field(description="Where and when.")
-    participant: Participant = Field(description="Who, and how to reach them.")
+    session: SessionInfo = Field(description="Where and when.", examples=[example_of(SessionInfo)])
+    participant: Participant = Field(description="Who, and how to reach them.", examples=[example_of(Participant)])
     wants_voucher: bool = Field(description="The participant asked for the train voucher.", examples=[True])
     origin_station_id: str | None = Field(
         default=None,
@@ -117,7 +113,9 @@ class RegistrationRejected(Message):
 
     command_id: UUID = Field(description="The refused command.", examples=["5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c"])
     registration_id: UUID | None = Field(
-        default=None, description="The registration concerned, when there is one.", examples=[None]
+        default=None,
+        description="The registration concerned, when there is one.",
+        examples=["0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c"],
     )
     reason: Literal[
         "unknown_session",

@@ -1,4 +1,4 @@
-"""What every service's HTTP app has: health probes and the correlation id."""
+"""What every service's HTTP app has: health probes, the correlation id, its AsyncAPI document."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
+from .asyncapi import install_asyncapi
 from .logs import correlation_id
 from .runtime import Runtime
 
@@ -15,8 +16,10 @@ CORRELATION_HEADER = "X-Correlation-ID"
 
 
 def install_common(app: FastAPI) -> None:
+    """Call after `app.state.broker` is set: the AsyncAPI document is generated from it."""
     add_correlation_id(app)
     add_health_routes(app)
+    install_asyncapi(app)
 
 
 def add_correlation_id(app: FastAPI) -> None:

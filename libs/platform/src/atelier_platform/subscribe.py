@@ -8,7 +8,9 @@ from typing import Any
 from faststream import AckPolicy, StreamMessage
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from pydantic import SkipValidation
 
+from .asyncapi import describe_topic, payload_of
 from .consumer import EventConsumer
 
 
@@ -24,9 +26,12 @@ def subscribe(broker: KafkaBroker, topic: str, group: str, consumer: Callable[[]
         # must reach EventConsumer so it can be dead-lettered instead of redelivered forever.
         return message.body
 
-    async def handle(message: KafkaMessage) -> None:
+    async def handle(body: Any, message: KafkaMessage) -> None:
         await consumer().handle(message.raw_message)
 
+    # The AsyncAPI document shows the body as any type the topic carries; it is never validated
+    # here, since EventConsumer reads the raw record and decides what a bad one deserves.
+    handle.__annotations__["body"] = SkipValidation[payload_of(topic)]
     handle.__name__ = "on_" + topic.replace(".", "_").removesuffix("s")
     broker.subscriber(
         topic,
@@ -35,4 +40,5 @@ def subscribe(broker: KafkaBroker, topic: str, group: str, consumer: Callable[[]
         decoder=keep_raw,
         auto_offset_reset="earliest",
         title=f"{group}:{topic}",
+        description=describe_topic(topic),
     )(handle)

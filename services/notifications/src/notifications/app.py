@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from atelier_platform.asyncapi import declare_publishers
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.http import install_common
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
 from atelier_schemas import RegistrationConfirmed, TicketIssued
-from atelier_schemas.topics import REGISTRATION_EVENTS, TICKETING_EVENTS
+from atelier_schemas.topics import NOTIFICATIONS_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
 from . import GROUP
@@ -22,6 +23,7 @@ from .handlers import on_registration_confirmed, on_ticket_issued
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     broker = create_broker(settings.kafka_bootstrap_servers)
+    declare_publishers(broker, NOTIFICATIONS_EVENTS)
     app = FastAPI(title="Atelier notifications", version="0.1.0")
     for topic in (REGISTRATION_EVENTS, TICKETING_EVENTS):
         subscribe(broker, topic, GROUP, lambda: app.state.consumer)

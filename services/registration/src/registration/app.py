@@ -6,12 +6,13 @@ import contextlib
 from collections.abc import AsyncIterator
 from functools import partial
 
+from atelier_platform.asyncapi import declare_publishers
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.http import install_common
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
 from atelier_schemas import CancelRegistration, RegisterParticipant
-from atelier_schemas.topics import REGISTRATION_COMMANDS
+from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_COMMANDS, REGISTRATION_EVENTS
 from fastapi import FastAPI
 
 from . import GROUP, admin_http, http, idempotency
@@ -39,6 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def purge_idempotency_keys(runtime: Runtime) -> None:
         await idempotency.purge_expired(runtime.pool)
+
+    declare_publishers(broker, CATALOG_EVENTS, REGISTRATION_EVENTS)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -6,12 +6,13 @@ import contextlib
 from collections.abc import AsyncIterator
 from functools import partial
 
+from atelier_platform.asyncapi import declare_publishers
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.http import install_common
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
 from atelier_schemas import RegistrationConfirmed
-from atelier_schemas.topics import REGISTRATION_EVENTS
+from atelier_schemas.topics import REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
 from . import GROUP
@@ -23,6 +24,7 @@ from .http import router
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     broker = create_broker(settings.kafka_bootstrap_servers)
+    declare_publishers(broker, TICKETING_EVENTS)
     app = FastAPI(title="Atelier ticketing", version="0.1.0")
     subscribe(broker, REGISTRATION_EVENTS, GROUP, lambda: app.state.consumer)
 
