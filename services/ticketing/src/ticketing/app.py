@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from functools import partial
 
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.http import install_common
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
-from atelier_schemas import RegistrationConfirmed
 from atelier_schemas.topics import REGISTRATION_EVENTS
 from fastapi import FastAPI
 
 from . import GROUP
 from .config import Settings
-from .handlers import issue_voucher
+from .handlers import event_handlers
 from .http import router
+from .ratelimit import TokenBuckets
+from .signing import VoucherSigner
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    signer = VoucherSigner(settings.signing_seed())
     broker = create_broker(settings.kafka_bootstrap_servers)
     app = FastAPI(title="Atelier ticketing", version="0.1.0")
     subscribe(broker, REGISTRATION_EVENTS, GROUP, lambda: app.state.consumer)
@@ -31,9 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             group=GROUP,
             pool=runtime.pool,
             producer=runtime.producer,
-            handlers={
-                RegistrationConfirmed: partial(issue_voucher, price=settings.voucher_price_eur),
-            },
+            handlers=event_handlers(settings.voucher_price_eur, signer),
             after_commit=runtime.relay.wake,
         )
 
@@ -51,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.lifespan_context = lifespan
     app.state.settings = settings
     app.state.broker = broker
+    app.state.signer = signer
+    app.state.lookup_limiter = TokenBuckets(settings.lookup_burst, settings.lookups_per_minute / 60)
     app.include_router(router)
     install_common(app)
     return app
