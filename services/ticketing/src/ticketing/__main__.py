@@ -1,14 +1,13 @@
 import sys
 from pathlib import Path
 
-import structlog
-from atelier_platform import logs
-from atelier_platform.db import migrate
-from atelier_platform.serve import run_service
-
 from .config import MIGRATIONS, DatabaseSettings, Settings
 
 if sys.argv[1:2] == ["import-stations"]:
+    import structlog
+    from atelier_platform import logs
+    from atelier_platform.db import migrate
+
     from .import_stations import import_stations
 
     database = DatabaseSettings()
@@ -20,6 +19,8 @@ if sys.argv[1:2] == ["import-stations"]:
         structlog.get_logger("ticketing").error("stations not imported", error=str(exc))
         sys.exit(1)
 else:
+    from atelier_platform.serve import run_service
+
     from .app import create_app
 
     settings = Settings()

@@ -19,6 +19,9 @@ class DatabaseSettings(ServiceSettings):
 
 
 class Settings(DatabaseSettings):
+    # A refused secret must not be echoed into the start-up log.
+    model_config = SettingsConfigDict(env_prefix="TICKETING_", extra="ignore", hide_input_in_errors=True)
+
     port: int = 8002
     voucher_price_eur: Decimal = Decimal("9.60")
     # Base64 of the 32-byte Ed25519 seed. Required: the service refuses to start without it.
