@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -37,6 +37,8 @@ from ticketing import GROUP
 from ticketing.config import MIGRATIONS, seed_from_base64
 from ticketing.handlers import event_handlers
 from ticketing.signing import VoucherSigner
+
+from support.kafka import cloud_event, publish_event
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 ANTWERPEN_CENTRAAL = "008821006"
@@ -150,3 +152,16 @@ async def published(conn: asyncpg.Connection | asyncpg.Pool, registration_id: uu
         "SELECT value FROM outbox WHERE key = $1 AND headers->>'ce_type' = $2 ORDER BY position",
         str(registration_id), type_)
     return [json.loads(row["value"]) for row in rows]
+
+
+async def publish(bootstrap: str, *messages: Message) -> list[CloudEvent]:
+    """Publish to registration.events as registration would, in this order; the events sent."""
+    events = []
+    for message in messages:
+        events.append(cloud_event(message))
+        await publish_event(bootstrap, events[-1], message.key(), REGISTRATION_EVENTS)
+    return events
+
+
+def of_registration(registration_id: uuid.UUID) -> Callable[[ConsumerRecord], bool]:
+    return lambda record: record.key == str(registration_id).encode()
