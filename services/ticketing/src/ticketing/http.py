@@ -21,8 +21,11 @@ router = APIRouter()
 bearer = HTTPBearer(auto_error=False)
 
 
-def within_rate_limit(request: Request) -> None:
-    """Against enumeration of codes: every lookup and scan spends a token of the client's address."""
+async def within_rate_limit(request: Request) -> None:
+    """Against enumeration of codes: every lookup and scan spends a token of the client's address.
+
+    Async on purpose: it runs on the event loop, never in FastAPI's thread pool, so the buckets
+    need no lock."""
     client = request.client.host if request.client else "unknown"
     wait = request.app.state.lookup_limiter.take(client)
     if wait:
@@ -33,7 +36,7 @@ def within_rate_limit(request: Request) -> None:
         )
 
 
-def require_conductor(
+async def require_conductor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
