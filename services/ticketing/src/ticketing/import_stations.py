@@ -39,9 +39,8 @@ async def replace_stations(database_url: str, stations: list[Station]) -> None:
         await conn.close()
 
 
-def import_stations(database_url: str, path: Path | None) -> int:
-    """Replace the stations table; returns how many stations it now holds."""
+def import_stations(database_url: str, path: Path | None) -> None:
+    """Replace the stations table with the stations of `path`, or with the shipped list."""
     stations = stations_from(path)
     asyncio.run(replace_stations(database_url, stations))
     log.info("stations imported", count=len(stations), source=str(path or "shipped list"))
-    return len(stations)
