@@ -27,8 +27,8 @@ needs_irail_file = pytest.mark.skipif(
 
 @pytest.fixture
 async def scratch_db(infra):
-    """A fresh, migrated ticketing database (with the shipped list), so replacing its stations touches no
-    other test."""
+    """A new ticketing database, migrated (so holding the shipped list): replacing its stations touches
+    no other test."""
     parts = urlsplit(infra["TICKETING_DATABASE_URL"])
     name = f"ticketing_import_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(infra["TICKETING_DATABASE_URL"])
