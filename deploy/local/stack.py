@@ -87,9 +87,14 @@ def log_path(name: str, component: str) -> Path:
 
 def load_state(name: str) -> dict:
     if state_path(name).exists():
-        return json.loads(state_path(name).read_text())
-    # The token lives as long as the stack's state, so it survives down/up.
-    return {"name": name, "admin_token": secrets.token_hex(16)}
+        state = json.loads(state_path(name).read_text())
+    else:
+        # The token lives as long as the stack's state, so it survives down/up.
+        state = {"name": name, "admin_token": secrets.token_hex(16)}
+    # So do ticketing's secrets (added to stacks made before they existed).
+    state.setdefault("ticketing_signing_key", base64.b64encode(secrets.token_bytes(32)).decode())
+    state.setdefault("ticketing_conductor_token", secrets.token_hex(16))
+    return state
 
 
 def save_state(name: str, state: dict) -> None:
@@ -97,7 +102,7 @@ def save_state(name: str, state: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2) + "\n")
-    tmp.chmod(0o600)  # holds the admin token
+    tmp.chmod(0o600)  # holds the admin token and ticketing's secrets
     tmp.replace(path)
 
 
@@ -645,6 +650,8 @@ def infra_env(name: str, state: dict) -> dict[str, str]:
     env["SMTP_PORT"] = str(state["smtp"]["port"])
     env["SMTP_MAILDIR"] = str(maildir(name))
     env["REGISTRATION_ADMIN_TOKEN"] = state["admin_token"]
+    env["TICKETING_SIGNING_KEY"] = state["ticketing_signing_key"]
+    env["TICKETING_CONDUCTOR_TOKEN"] = state["ticketing_conductor_token"]
     return env
 
 

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from functools import partial
 
 from atelier_platform.asyncapi import declare_publishers
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.http import install_common
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
-from atelier_schemas import RegistrationConfirmed
 from atelier_schemas.topics import REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
 from . import GROUP
 from .config import Settings
-from .handlers import issue_voucher
+from .handlers import event_handlers
 from .http import router
+from .ratelimit import TokenBuckets
+from .signing import VoucherSigner
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -33,14 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             group=GROUP,
             pool=runtime.pool,
             producer=runtime.producer,
-            handlers={
-                RegistrationConfirmed: partial(issue_voucher, price=settings.voucher_price_eur),
-            },
+            handlers=event_handlers(settings.voucher_price_eur, app.state.signer),
             after_commit=runtime.relay.wake,
         )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.signer = VoucherSigner(settings.signing_seed())
         async with open_runtime(
             database_url=settings.database_url,
             bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -53,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.lifespan_context = lifespan
     app.state.settings = settings
     app.state.broker = broker
+    app.state.lookup_limiter = TokenBuckets(settings.lookup_burst, settings.lookups_per_minute / 60)
     app.include_router(router)
     install_common(app)
     return app

@@ -1,0 +1,101 @@
+"""The vouchers table and what ticketing remembers about each registration."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+from atelier_schemas import TicketIssued
+
+# Namespace of the per-registration advisory locks (the outbox relay uses a single-key lock).
+_REGISTRATION_LOCKS = 0x71C7
+
+
+async def lock_registration(conn: asyncpg.Connection, registration_id: uuid.UUID) -> None:
+    """Until the transaction ends, no other event of this registration is applied.
+
+    Events of one registration normally arrive in order on one partition, but a rebalance can
+    hand a confirmation and a cancellation to two consumers at once; without the lock each
+    would miss the other's uncommitted row and a cancelled registration could keep a voucher.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _REGISTRATION_LOCKS, str(registration_id))
+
+
+async def was_cancelled(conn: asyncpg.Connection, registration_id: uuid.UUID) -> bool:
+    return bool(
+        await conn.fetchval("SELECT true FROM cancelled_registrations WHERE registration_id = $1", registration_id)
+    )
+
+
+async def record_cancellation(conn: asyncpg.Connection, registration_id: uuid.UUID, cancelled_by: str) -> None:
+    await conn.execute(
+        "INSERT INTO cancelled_registrations (registration_id, cancelled_by) VALUES ($1, $2)"
+        " ON CONFLICT (registration_id) DO NOTHING",
+        registration_id,
+        cancelled_by,
+    )
+
+
+async def has_voucher(conn: asyncpg.Connection, registration_id: uuid.UUID) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM vouchers WHERE registration_id = $1", registration_id))
+
+
+async def insert(conn: asyncpg.Connection, voucher: TicketIssued) -> bool:
+    """False when the registration already has one: the unique constraint is the last line."""
+    return bool(
+        await conn.fetchval(
+            "INSERT INTO vouchers (id, registration_id, code, holder_name, origin_station_id, origin_name_fr,"
+            " origin_name_nl, valid_on, price_eur, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued')"
+            " ON CONFLICT (registration_id) DO NOTHING RETURNING true",
+            voucher.voucher_id,
+            voucher.registration_id,
+            voucher.code,
+            voucher.holder_name,
+            voucher.origin_station_id,
+            voucher.origin_name_fr,
+            voucher.origin_name_nl,
+            voucher.valid_on,
+            voucher.price_eur,
+        )
+    )
+
+
+async def void(conn: asyncpg.Connection, registration_id: uuid.UUID, reason: str) -> asyncpg.Record | None:
+    """Void the registration's issued voucher; the voucher, or None when there was none to void."""
+    return await conn.fetchrow(
+        "UPDATE vouchers SET status = 'void', voided_at = now(), void_reason = $2"
+        " WHERE registration_id = $1 AND status = 'issued' RETURNING id, code",
+        registration_id,
+        reason,
+    )
+
+
+async def record_rejection(
+    conn: asyncpg.Connection, registration_id: uuid.UUID, origin_station_id: str | None, reason: str
+) -> bool:
+    """False when this registration was already refused a voucher."""
+    return bool(
+        await conn.fetchval(
+            "INSERT INTO voucher_rejections (registration_id, origin_station_id, reason) VALUES ($1, $2, $3)"
+            " ON CONFLICT (registration_id) DO NOTHING RETURNING true",
+            registration_id,
+            origin_station_id,
+            reason,
+        )
+    )
+
+
+async def by_code(
+    conn: asyncpg.Connection | asyncpg.Pool, code: str, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    """`for_update` locks the row until the transaction ends, so two scans at once are told apart."""
+    return await conn.fetchrow(
+        "SELECT id, registration_id, code, status, holder_name, origin_station_id, origin_name_fr,"
+        " origin_name_nl, valid_on, used_at FROM vouchers WHERE code = $1" + (" FOR UPDATE" if for_update else ""),
+        code,
+    )
+
+
+async def mark_used(conn: asyncpg.Connection, voucher_id: uuid.UUID, at: datetime) -> None:
+    await conn.execute("UPDATE vouchers SET status = 'used', used_at = $2 WHERE id = $1", voucher_id, at)

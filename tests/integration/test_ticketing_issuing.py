@@ -1,0 +1,69 @@
+"""What a voucher says, and what happens when it cannot be issued (real Postgres)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from support.kafka import cloud_event
+from support.ticketing import (
+    ISSUED,
+    REJECTED,
+    handled,
+    published,
+    published_types,
+    registration_events,
+    running_ticketing,
+    session_on,
+    vouchers_of,
+)
+from ticketing.codes import normalise
+from ticketing.signing import verify_qr_payload
+
+
+@pytest.fixture(scope="module")
+async def ticketing(infra):
+    async with running_ticketing(infra) as ticketing:
+        yield ticketing
+
+
+async def test_a_voucher_names_holder_and_origin_in_both_languages_and_is_valid_on_the_brussels_date(ticketing):
+    # Sent in UTC: 23:30 on 12 January is already 00:30 on the 13th in Brussels.
+    late = session_on(date(2027, 1, 12)).model_copy(update={"starts_at": datetime(2027, 1, 12, 23, 30, tzinfo=UTC)})
+    story = registration_events(origin="008841004", session=late, holder="Émilie Dubois-Lefèvre")
+    await ticketing.deliver(cloud_event(story["confirmed"]))
+
+    [issued] = await published(ticketing.pool, story["confirmed"].registration_id, ISSUED)
+    assert issued["valid_on"] == "2027-01-13"
+    assert (issued["holder_name"], issued["origin_station_id"]) == ("Émilie Dubois-Lefèvre", "008841004")
+    assert (issued["origin_name_fr"], issued["origin_name_nl"]) == ("Liège-Guillemins", "Luik-Guillemins")
+    assert issued["price_eur"] == "9.60"
+    assert normalise(issued["code"]) == issued["code"]
+
+    facts = verify_qr_payload(issued["qr_payload"], ticketing.signer.public_key)
+    assert facts == {"k": ticketing.signer.key_id, "c": issued["code"], "d": "2027-01-13", "o": "008841004",
+                     "h": "Émilie Dubois-Lefèvre"}
+
+    [voucher] = await vouchers_of(ticketing.pool, story["confirmed"].registration_id)
+    assert (voucher["code"], voucher["status"]) == (issued["code"], "issued")
+    assert (voucher["origin_name_fr"], voucher["origin_name_nl"]) == ("Liège-Guillemins", "Luik-Guillemins")
+
+
+async def test_an_unknown_origin_gives_no_voucher_and_one_refusal_with_its_reason(ticketing):
+    story = registration_events(origin="009999999")
+    events = [cloud_event(story["confirmed"]), cloud_event(story["promoted"]), cloud_event(story["confirmed"])]
+    await ticketing.deliver(*events)
+
+    registration_id = story["confirmed"].registration_id
+    assert await vouchers_of(ticketing.pool, registration_id) == []
+    assert await published_types(ticketing.pool, registration_id) == [REJECTED]
+    [rejected] = await published(ticketing.pool, registration_id, REJECTED)
+    assert (rejected["reason"], rejected["origin_station_id"]) == ("unknown_station", "009999999")
+    assert await handled(ticketing.pool, [e.id for e in events]) == 3  # handled, not dead-lettered
+
+
+async def test_a_voucher_asked_for_without_an_origin_is_refused_with_its_reason(ticketing):
+    story = registration_events(origin=None)
+    await ticketing.deliver(cloud_event(story["confirmed"]))
+    [rejected] = await published(ticketing.pool, story["confirmed"].registration_id, REJECTED)
+    assert (rejected["reason"], rejected["origin_station_id"]) == ("no_origin_station", None)
