@@ -4,7 +4,7 @@ VENV_PY := .venv/bin/python
 UV_VERSION := 0.13.8
 SERVICES := $(notdir $(wildcard services/*))
 
-.PHONY: help install demo up down status test test-unit lint seed report bench-registration contracts \
+.PHONY: help install demo up down status test test-unit lint seed report bench-registration bench-ticketing contracts \
 	release-schemas replay-dlq
 
 help: ## list the commands
@@ -47,6 +47,9 @@ report: up ## progress toward the 10,000-people goal, as a table
 
 bench-registration: up ## registration throughput against the dev stack; prints a table
 	@$(VENV_PY) bench/registration.py
+
+bench-ticketing: install ## vouchers per second ticketing's consumer issues on real Kafka and Postgres
+	@$(VENV_PY) bench/ticketing.py
 
 contracts: install ## regenerate the JSON Schema files and AsyncAPI documents, then run the compatibility guard
 	@$(VENV_PY) -m atelier_schemas json-schema schemas/jsonschema

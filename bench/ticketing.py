@@ -25,7 +25,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from atelier_schemas.topics import REGISTRATION_EVENTS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "deploy" / "local")]
 
 import stack  # noqa: E402
