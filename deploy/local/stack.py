@@ -603,6 +603,17 @@ def service_healthy(service: str, record: dict) -> bool:
     return is_running(record.get("pid"), service_marker(service)) and service_answers(record["port"])
 
 
+def code_version() -> str:
+    """A fingerprint of the Python sources: a service started from older code is restarted."""
+    digest = hashlib.sha1()
+    for folder in ("services", "libs", "schemas"):
+        for path in sorted((REPO / folder).rglob("*")):
+            if path.suffix in {".py", ".sql", ".csv", ".j2", ".html", ".txt"} and ".venv" not in path.parts:
+                stat = path.stat()
+                digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
 def service_urls(services: dict) -> dict[str, str]:
     return {f"{svc.upper()}_URL": f"http://{HOST}:{services[svc]['port']}" for svc in SERVICES}
 
@@ -610,13 +621,17 @@ def service_urls(services: dict) -> dict[str, str]:
 def start_services(name: str, state: dict, infra: dict[str, str]) -> dict[str, str]:
     """Start the services that are not healthy; returns their URL variables."""
     services = state.setdefault("services", {})
+    version = code_version()
     to_start = []
     for service in SERVICES:
         record = services.get(service, {})
         if service_healthy(service, record):
-            print(f"reusing {service} on {HOST}:{record['port']} (pid {record['pid']})")
-            continue
-        services[service] = {"port": choose_port(name, service, record.get("port"))}
+            if record.get("code_version") == version:
+                print(f"reusing {service} on {HOST}:{record['port']} (pid {record['pid']})")
+                continue
+            print(f"restarting {service}: its code changed")
+            stop_processes([(service, record["pid"], service_marker(service))])
+        services[service] = {"port": choose_port(name, service, record.get("port")), "code_version": version}
         to_start.append(service)
     urls = service_urls(services)
     ports = {f"{svc.upper()}_PORT": str(services[svc]["port"]) for svc in SERVICES}
