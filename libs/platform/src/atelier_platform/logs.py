@@ -18,6 +18,10 @@ def _add_correlation_id(_: object, __: str, event_dict: dict) -> dict:
     return event_dict
 
 
+# Tracebacks without local variables: locals would carry names and email addresses into logs.
+tracebacks = structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
+
+
 def configure(service: str, level: str = "INFO") -> None:
     shared = [
         structlog.contextvars.merge_contextvars,
@@ -26,7 +30,7 @@ def configure(service: str, level: str = "INFO") -> None:
         _add_correlation_id,
     ]
     structlog.configure(
-        processors=[*shared, structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()],
+        processors=[*shared, tracebacks, structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
     )
@@ -37,6 +41,7 @@ def configure(service: str, level: str = "INFO") -> None:
         structlog.stdlib.ProcessorFormatter(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                tracebacks,
                 structlog.processors.JSONRenderer(),
             ],
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
