@@ -46,10 +46,10 @@ report: up ## progress toward the 10,000-people goal, as a table
 	@. .local/stacks/dev/env && $(VENV_PY) -m registration report
 
 bench-registration: up ## registration throughput against the dev stack; prints a table
-	@$(VENV_PY) bench/registration.py
+	@$(VENV_PY) bench/registration_throughput.py
 
 bench-ticketing: install ## vouchers per second ticketing's consumer issues on real Kafka and Postgres
-	@$(VENV_PY) bench/ticketing.py
+	@$(VENV_PY) bench/ticketing_throughput.py
 
 contracts: install ## regenerate the JSON Schema files and AsyncAPI documents, then run the compatibility guard
 	@$(VENV_PY) -m atelier_schemas json-schema schemas/jsonschema

@@ -12,14 +12,24 @@ from pydantic import SkipValidation
 
 from .asyncapi import describe_topic, payload_of
 from .consumer import EventConsumer
+from .offsets import HandledOffsets
+
+COMMIT_INTERVAL = 0.2  # seconds
 
 
-def subscribe(broker: KafkaBroker, topic: str, group: str, consumer: Callable[[], EventConsumer]) -> None:
-    """Consume `topic` in `group`: at-least-once, offset committed after the handler's commit.
+def subscribe(
+    broker: KafkaBroker,
+    topic: str,
+    group: str,
+    consumer: Callable[[], EventConsumer],
+    commit_interval: float = COMMIT_INTERVAL,
+) -> None:
+    """Consume `topic` in `group`: at-least-once, a record's offset committed only after it was handled.
 
-    NACK_ON_ERROR: a transient failure that outlasts the retries seeks back to the record,
-    so it is redelivered instead of skipped.
+    Offsets are committed in batches (see offsets.HandledOffsets). A transient failure that
+    outlasts the retries seeks back to the record (nack), so it is redelivered, not skipped.
     """
+    offsets = HandledOffsets(commit_interval)
 
     async def keep_raw(message: StreamMessage[Any]) -> bytes:
         # FastStream would decode JSON before the handler runs; a record that is not JSON
@@ -27,7 +37,12 @@ def subscribe(broker: KafkaBroker, topic: str, group: str, consumer: Callable[[]
         return message.body
 
     async def handle(body: Any, message: KafkaMessage) -> None:
-        await consumer().handle(message.raw_message)
+        try:
+            await consumer().handle(message.raw_message)
+        except BaseException:
+            await message.nack()
+            raise
+        await offsets.handled(message.consumer, message.raw_message)
 
     # The AsyncAPI document shows the body as any type the topic carries; it is never validated
     # here, since EventConsumer reads the raw record and decides what a bad one deserves.
@@ -36,7 +51,7 @@ def subscribe(broker: KafkaBroker, topic: str, group: str, consumer: Callable[[]
     broker.subscriber(
         topic,
         group_id=group,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.MANUAL,
         decoder=keep_raw,
         auto_offset_reset="earliest",
         title=f"{group}:{topic}",

@@ -1,0 +1,107 @@
+"""The subscriber on real Kafka: offsets are committed only for handled records, and soon."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from atelier_platform.runtime import create_broker
+from atelier_platform.subscribe import subscribe
+from support.kafka import publish_raw
+
+
+class ScriptedConsumer:
+    """Stands in for EventConsumer: records what it saw, fails or waits when told to."""
+
+    def __init__(self) -> None:
+        self.seen: list[bytes] = []
+        self.fail_once: set[bytes] = set()
+        self.hold: dict[bytes, asyncio.Event] = {}
+
+    async def handle(self, record) -> None:
+        self.seen.append(record.value)
+        if record.value in self.fail_once:
+            self.fail_once.discard(record.value)
+            raise OSError("database unreachable")
+        if record.value in self.hold:
+            await self.hold[record.value].wait()
+
+
+@pytest.fixture
+async def topic(infra):
+    name = f"test.offsets.{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra["KAFKA_BOOTSTRAP_SERVERS"])
+    await admin.start()
+    await admin.create_topics([NewTopic(name, 1, 1)])
+    await admin.close()
+    return name
+
+
+async def committed(infra, group: str, topic: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra["KAFKA_BOOTSTRAP_SERVERS"])
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    found = offsets.get(TopicPartition(topic, 0))
+    return found.offset if found else 0
+
+
+async def eventually(predicate, timeout: float = 20) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)
+
+
+async def run_subscriber(infra, topic: str, group: str, consumer: ScriptedConsumer):
+    broker = create_broker(infra["KAFKA_BOOTSTRAP_SERVERS"])
+    subscribe(broker, topic, group, lambda: consumer, commit_interval=0.2)
+    await broker.start()
+    return broker
+
+
+async def test_a_failed_record_is_redelivered_and_idle_lag_drops_to_zero(infra, topic):
+    group, consumer = f"g-{uuid.uuid4().hex[:8]}", ScriptedConsumer()
+    consumer.fail_once.add(b"2")
+    broker = await run_subscriber(infra, topic, group, consumer)
+    try:
+        for n in (b"1", b"2", b"3"):
+            await publish_raw(infra["KAFKA_BOOTSTRAP_SERVERS"], topic, n, key=b"k")
+
+        async def all_committed():
+            return await committed(infra, group, topic) == 3
+
+        await eventually(all_committed)
+        assert consumer.seen == [b"1", b"2", b"2", b"3"]
+    finally:
+        await broker.stop()
+
+
+async def test_the_offset_of_a_record_still_being_handled_is_never_committed(infra, topic):
+    group, consumer = f"g-{uuid.uuid4().hex[:8]}", ScriptedConsumer()
+    consumer.hold[b"2"] = asyncio.Event()
+    broker = await run_subscriber(infra, topic, group, consumer)
+    try:
+        for n in (b"1", b"2", b"3"):
+            await publish_raw(infra["KAFKA_BOOTSTRAP_SERVERS"], topic, n, key=b"k")
+
+        async def second_in_hand():
+            return consumer.seen[-1:] == [b"2"]
+
+        await eventually(second_in_hand)
+        await asyncio.sleep(1)  # several commit intervals pass while record 2 is in hand
+        assert await committed(infra, group, topic) == 1
+
+        consumer.hold[b"2"].set()
+
+        async def all_committed():
+            return await committed(infra, group, topic) == 3
+
+        await eventually(all_committed)
+    finally:
+        await broker.stop()
