@@ -40,4 +40,15 @@ def run_service(
         return
     if command in commands:
         sys.exit(asyncio.run(commands[command](args)))
-    uvicorn.run(create_app(), host=settings.host, port=port, log_config=None, access_log=False)
+    if settings.workers > 1:  # each worker builds its own app from the environment
+        uvicorn.run(
+            f"{name}.app:create_app",
+            factory=True,
+            workers=settings.workers,
+            host=settings.host,
+            port=port,
+            log_config=None,
+            access_log=False,
+        )
+    else:
+        uvicorn.run(create_app(), host=settings.host, port=port, log_config=None, access_log=False)

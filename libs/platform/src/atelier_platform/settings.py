@@ -12,4 +12,7 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"),
     )
     host: str = "127.0.0.1"
+    workers: int = Field(
+        default=1, ge=1, le=16, description="Processes serving HTTP and consuming; each has its own pool"
+    )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL"))

@@ -62,21 +62,20 @@ async def register(
     """Take a seat, or a place in the waiting line when the session is full."""
     # Serialises one person's registrations, so two overlapping ones cannot both pass the check.
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext(lower($1)))", new.email)
-    session = await conn.fetchrow("SELECT * FROM sessions WHERE id = $1", session_id)
+    session = await conn.fetchrow(
+        "SELECT s.status, s.starts_at, EXISTS ("
+        "  SELECT FROM registrations r JOIN sessions o ON o.id = r.session_id"
+        "  WHERE lower(r.email) = lower($2) AND r.status IN ('confirmed', 'waitlisted')"
+        "  AND (r.session_id = s.id OR (o.starts_at < s.ends_at AND o.ends_at > s.starts_at))"
+        ") AS clash FROM sessions s WHERE s.id = $1",
+        session_id,
+        new.email,
+    )
     if session is None:
         raise Refused(Refusal.UNKNOWN_SESSION)
     if reason := open_for_registration(session["status"], session["starts_at"], datetime.now(UTC)):
         raise Refused(reason)
-    clash = await conn.fetchval(
-        "SELECT true FROM registrations r JOIN sessions s ON s.id = r.session_id"
-        " WHERE lower(r.email) = lower($1) AND r.status IN ('confirmed', 'waitlisted')"
-        " AND (r.session_id = $2 OR (s.starts_at < $4 AND s.ends_at > $3)) LIMIT 1",
-        new.email,
-        session_id,
-        session["starts_at"],
-        session["ends_at"],
-    )
-    if clash:
+    if session["clash"]:
         raise Refused(Refusal.ALREADY_REGISTERED)
 
     # Atomic conditional updates: the row lock they take makes capacity a hard limit.
