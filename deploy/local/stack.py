@@ -86,10 +86,11 @@ def log_path(name: str, component: str) -> Path:
 
 
 def load_state(name: str) -> dict:
-    if state_path(name).exists():
-        return json.loads(state_path(name).read_text())
-    # The token lives as long as the stack's state, so it survives down/up.
-    return {"name": name, "admin_token": secrets.token_hex(16)}
+    state = json.loads(state_path(name).read_text()) if state_path(name).exists() else {"name": name}
+    # Tokens live as long as the stack's state, so they survive down/up.
+    state.setdefault("admin_token", secrets.token_hex(16))
+    state.setdefault("notifications_admin_token", secrets.token_hex(16))
+    return state
 
 
 def save_state(name: str, state: dict) -> None:
@@ -97,7 +98,7 @@ def save_state(name: str, state: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2) + "\n")
-    tmp.chmod(0o600)  # holds the admin token
+    tmp.chmod(0o600)  # holds the admin tokens
     tmp.replace(path)
 
 
@@ -645,6 +646,7 @@ def infra_env(name: str, state: dict) -> dict[str, str]:
     env["SMTP_PORT"] = str(state["smtp"]["port"])
     env["SMTP_MAILDIR"] = str(maildir(name))
     env["REGISTRATION_ADMIN_TOKEN"] = state["admin_token"]
+    env["NOTIFICATIONS_ADMIN_TOKEN"] = state["notifications_admin_token"]
     return env
 
 
