@@ -25,8 +25,8 @@ HANDLERS = Handlers(reminder_before=timedelta(hours=24))
 
 @pytest.fixture(scope="module")
 async def pool(infra):
-    async with notifications_database(infra["NOTIFICATIONS_DATABASE_URL"], "notifications_queue") as pool:
-        yield pool
+    async with notifications_database(infra["NOTIFICATIONS_DATABASE_URL"], "notifications_queue") as database:
+        yield database.pool
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,8 @@ DAY_BEFORE = Handlers(reminder_before=timedelta(hours=24))
 
 @pytest.fixture(scope="module")
 async def pool(infra):
-    async with notifications_database(infra["NOTIFICATIONS_DATABASE_URL"], "notifications_projection") as pool:
-        yield pool
+    async with notifications_database(infra["NOTIFICATIONS_DATABASE_URL"], "notifications_projection") as database:
+        yield database.pool
 
 
 async def apply(pool: asyncpg.Pool, message: Message, *, handlers: Handlers = DAY_BEFORE, at: datetime | None = None):

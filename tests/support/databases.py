@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -32,13 +33,19 @@ async def fresh_database(server_url: str, prefix: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+@dataclass(frozen=True)
+class Database:
+    url: str
+    pool: asyncpg.Pool
+
+
 @contextlib.asynccontextmanager
-async def notifications_database(server_url: str, prefix: str) -> AsyncIterator[asyncpg.Pool]:
+async def notifications_database(server_url: str, prefix: str) -> AsyncIterator[Database]:
     """A fresh, migrated notifications database and a pool on it."""
     async with fresh_database(server_url, prefix) as url:
         await asyncio.to_thread(migrate, url, MIGRATIONS)
         pool = await create_pool(url)
         try:
-            yield pool
+            yield Database(url, pool)
         finally:
             await pool.close()
