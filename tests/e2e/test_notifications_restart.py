@@ -14,17 +14,9 @@ from support.databases import notifications_database
 from support.notifications_process import NotificationsProcess
 from support.publishing import publish
 from support.smtp_server import RecordingSmtpServer, free_port
+from support.waiting import eventually
 
 REMINDER_BEFORE = timedelta(hours=1)
-
-
-async def eventually(check, timeout: float) -> bool:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.5)
-    return True
 
 
 @pytest.fixture
@@ -79,10 +71,9 @@ async def test_killed_with_pending_messages_and_reminders_it_sends_each_once_aft
         expected |= {message_id_for(event.id, kinds.VOUCHER_ISSUED) for event in published[20:]}
         expected |= {message_id_for(reminder_cause(i), kinds.REMINDER) for i in ids}
 
-        async def all_arrived() -> bool:
-            return expected <= set(smtp.count_by_message_id())
-
-        assert await eventually(all_arrived, timeout=120), notifications.log_tail()
+        assert await eventually(lambda: expected <= set(smtp.count_by_message_id()), timeout=120), (
+            notifications.log_tail()
+        )
         await asyncio.sleep(3)  # room for a wrong second copy to arrive
         counts = smtp.count_by_message_id()
         assert {message_id: counts[message_id] for message_id in expected} == dict.fromkeys(expected, 1)

@@ -16,6 +16,7 @@ from support.kafka import headers_of, payload, wait_for_records
 from support.notifications_process import NotificationsProcess
 from support.publishing import publish
 from support.smtp_server import RecordingSmtpServer, free_port
+from support.waiting import eventually
 
 REFUSED = "no-such-mailbox@example.be"
 OUTAGE_SECONDS = 30
@@ -23,10 +24,8 @@ OUTAGE_SECONDS = 30
 
 @pytest.fixture(scope="module")
 def smtp():
-    server = RecordingSmtpServer(free_port(), refused=(REFUSED,))
-    server.start()
-    yield server
-    server.stop()
+    with RecordingSmtpServer(free_port(), refused=(REFUSED,)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -51,15 +50,6 @@ async def notifications(infra, database, smtp, tmp_path_factory):
     await process.stop()
 
 
-async def wait_until(condition, timeout: float, interval: float = 0.5) -> bool:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(interval)
-    return True
-
-
 async def test_smtp_gone_for_30_seconds_amid_200_registrations_loses_no_message_and_doubles_none(
     infra, notifications, smtp, database
 ):
@@ -67,7 +57,7 @@ async def test_smtp_gone_for_30_seconds_amid_200_registrations_loses_no_message_
     registrations = [events.confirmed(unique_email()) for _ in range(200)]
     first, second = registrations[:100], registrations[100:]
     published = await publish(bootstrap, *first)
-    assert await wait_until(lambda: len(smtp.messages) >= 10, timeout=60), notifications.log_tail()
+    assert await eventually(lambda: len(smtp.messages) >= 10, timeout=60), notifications.log_tail()
 
     smtp.stop()  # in the middle: some of the first hundred are through, the rest are not
     published += await publish(bootstrap, *second)
@@ -75,7 +65,7 @@ async def test_smtp_gone_for_30_seconds_amid_200_registrations_loses_no_message_
     smtp.start()
 
     expected = {message_id_for(event.id, kinds.REGISTRATION_CONFIRMED) for event in published}
-    assert await wait_until(lambda: expected <= set(smtp.count_by_message_id()), timeout=120), notifications.log_tail()
+    assert await eventually(lambda: expected <= set(smtp.count_by_message_id()), timeout=120), notifications.log_tail()
     await asyncio.sleep(3)  # room for a wrong second copy to arrive
     counts = smtp.count_by_message_id()
     assert {message_id: counts[message_id] for message_id in expected} == dict.fromkeys(expected, 1)
@@ -93,7 +83,7 @@ async def test_a_5xx_for_one_address_fails_that_message_only(infra, notification
     await publish(infra["KAFKA_BOOTSTRAP_SERVERS"], refused, *others)
 
     for other in others:
-        assert await wait_until(lambda other=other: smtp.to(str(other.participant.email)), timeout=60)
+        assert await eventually(lambda other=other: smtp.to(str(other.participant.email)), timeout=60)
     failures = await wait_for_records(
         infra["KAFKA_BOOTSTRAP_SERVERS"], NOTIFICATIONS_EVENTS,
         lambda r: r.key == str(refused.registration_id).encode()

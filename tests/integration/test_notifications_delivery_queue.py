@@ -31,10 +31,8 @@ async def pool(infra):
 
 @pytest.fixture(scope="module")
 def smtp():
-    server = RecordingSmtpServer(free_port(), refused=(REFUSED,))
-    server.start()
-    yield server
-    server.stop()
+    with RecordingSmtpServer(free_port(), refused=(REFUSED,)) as server:
+        yield server
 
 
 def settings(port: int, **overrides) -> Settings:

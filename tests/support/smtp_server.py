@@ -28,7 +28,7 @@ def free_port() -> int:
 class _Recorder:
     def __init__(self, refused: set[str]) -> None:
         self.refused = refused
-        self.accepted: list[tuple[float, EmailMessage]] = []
+        self.accepted: list[tuple[float, bytes]] = []  # parsed on demand: the server thread stays quick
         self.closing = False
         self.lock = threading.Lock()
 
@@ -42,21 +42,23 @@ class _Recorder:
         with self.lock:
             if self.closing:
                 return "421 4.3.2 shutting down, try again later"
-            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-            self.accepted.append((time.monotonic(), message))
+            self.accepted.append((time.monotonic(), envelope.content))
         return "250 OK"
 
 
 class RecordingSmtpServer:
-    def __init__(self, port: int, refused: tuple[str, ...] = ()) -> None:
+    def __init__(self, port: int, refused: tuple[str, ...] = (), **smtp_options: object) -> None:
+        """`smtp_options` go to aiosmtpd's SMTP: tls_context, require_starttls, authenticator…"""
         self.port = port
         self._recorder = _Recorder({address.lower() for address in refused})
+        self._smtp_options = smtp_options
         self._controller: Controller | None = None
+        self._parsed: list[EmailMessage] = []
 
     def start(self) -> None:
         # A stopped controller's loop is closed: every start gets a fresh one.
         self._recorder.closing = False
-        self._controller = Controller(self._recorder, hostname=HOST, port=self.port)
+        self._controller = Controller(self._recorder, hostname=HOST, port=self.port, **self._smtp_options)
         self._controller.start()
 
     def stop(self) -> None:
@@ -68,10 +70,24 @@ class RecordingSmtpServer:
             self._controller.stop()
             self._controller = None
 
+    def __enter__(self) -> RecordingSmtpServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     @property
     def messages(self) -> list[EmailMessage]:
         with self._recorder.lock:
-            return [message for _, message in self._recorder.accepted]
+            unparsed = [raw for _, raw in self._recorder.accepted[len(self._parsed):]]
+        self._parsed += [email.message_from_bytes(raw, policy=email.policy.default) for raw in unparsed]
+        return list(self._parsed)
+
+    @property
+    def accepted_count(self) -> int:
+        with self._recorder.lock:
+            return len(self._recorder.accepted)
 
     def arrival_times(self) -> list[float]:
         """time.monotonic() of each accepted message, in order."""

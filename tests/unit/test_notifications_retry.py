@@ -34,9 +34,10 @@ def test_a_5xx_reply_or_an_address_smtp_cannot_carry_is_permanent(error):
         aiosmtplib.SMTPReadTimeoutError("timed out"),
         ConnectionRefusedError(111, "Connection refused"),
         ServerUnavailable("SMTPAuthenticationError: 535 bad credentials"),
+        aiosmtplib.SMTPSenderRefused(530, "Must issue a STARTTLS command first", "hello@atelier.brussels"),
     ],
 )
-def test_4xx_replies_network_trouble_and_an_unreachable_server_are_transient(error):
+def test_4xx_replies_network_trouble_and_a_server_refusing_our_session_are_transient(error):
     assert not is_permanent(error)
 
 

@@ -24,6 +24,11 @@ class Settings(ServiceSettings):
     smtp_starttls: bool = Field(default=False, validation_alias=AliasChoices("SMTP_STARTTLS"))
     smtp_username: str | None = Field(default=None, validation_alias=AliasChoices("SMTP_USERNAME"))
     smtp_password: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SMTP_PASSWORD"))
+    smtp_ca_file: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SMTP_CA_FILE"),
+        description="PEM bundle to trust for STARTTLS instead of the system's (a private CA)",
+    )
     smtp_timeout: float = Field(default=10.0, gt=0, description="Seconds for each SMTP command")
     mail_from: str = "Atelier Brussels-Central <hello@atelier.brussels>"
 
@@ -32,6 +37,8 @@ class Settings(ServiceSettings):
     retry_base_seconds: float = Field(default=2.0, gt=0, description="First retry delay; doubles each attempt")
     retry_max_seconds: float = Field(default=600.0, gt=0, description="Longest retry delay")
     poll_seconds: float = Field(default=1.0, gt=0, description="How often due messages and reminders are looked for")
-    reminder_before: timedelta = Field(
-        default=timedelta(hours=24), description="How long before a session its reminder goes out"
-    )
+    reminder_hours_before: float = Field(default=24.0, gt=0, description="How long before a session its reminder goes")
+
+    @property
+    def reminder_before(self) -> timedelta:
+        return timedelta(hours=self.reminder_hours_before)

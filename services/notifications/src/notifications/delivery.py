@@ -68,9 +68,11 @@ class Deliverer:
                     log.warning("delivery loop failed, will retry", error=type(exc).__name__)
                     delivered = False
                 if delivered:
-                    runtime.relay.wake()
                     continue
-                await mailer.close()  # idle: no connection left for the server to time out
+                # Idle: announce what was sent (during a burst the relay's own polling batches it),
+                # and leave no connection for the server to time out.
+                runtime.relay.wake()
+                await mailer.close()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wakeup.wait(), self._settings.poll_seconds)
         finally:

@@ -6,11 +6,12 @@ SEQUENCE, so calendars update the entry rather than add a second one.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 PRODID = "-//Atelier Brussels-Central//notifications//EN"
@@ -46,7 +47,13 @@ def session_entry(
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
+    # The VTIMEZONE lets any client read the local times right; the years around the session are enough.
+    calendar.add_component(brussels_time_zone(starts_at.year - 1, ends_at.year + 1))
     calendar.add_component(event)
-    # A VTIMEZONE for Europe/Brussels so any client reads local time right; the session's year is enough.
-    calendar.add_missing_timezones(first_date=date(starts_at.year - 1, 1, 1), last_date=date(ends_at.year + 1, 12, 31))
     return calendar.to_ical()
+
+
+@functools.lru_cache(maxsize=8)
+def brussels_time_zone(first_year: int, last_year: int) -> Timezone:
+    """Built once per span of years: computing the transitions is most of the work of an entry."""
+    return Timezone.from_tzid("Europe/Brussels", first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31))

@@ -40,6 +40,7 @@ class Mailer:
             start_tls=settings.smtp_starttls,
             username=settings.smtp_username,
             password=password,
+            cert_bundle=settings.smtp_ca_file,
             timeout=settings.smtp_timeout,
         )
         try:
@@ -66,6 +67,11 @@ class Mailer:
             client.close()
 
 
+# 5xx replies that refuse our session, not the message: authentication or TLS required, bad credentials.
+# Fixing the settings lets the message through, so they are retried like an outage.
+SESSION_REFUSED = frozenset({530, 534, 535, 538})
+
+
 def is_permanent(error: Exception) -> bool:
     """A failure that retrying this message will not fix: a 5xx reply to it, or an address SMTP cannot carry.
 
@@ -74,7 +80,7 @@ def is_permanent(error: Exception) -> bool:
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         return all(r.code >= 500 for r in error.recipients)
     if isinstance(error, aiosmtplib.SMTPResponseException):
-        return error.code >= 500
+        return error.code >= 500 and error.code not in SESSION_REFUSED
     # aiosmtplib raises these before sending for an address the server cannot take (e.g. non-ASCII, no SMTPUTF8).
     return isinstance(error, ValueError | aiosmtplib.SMTPNotSupported)
 
