@@ -83,3 +83,31 @@ async def test_killed_with_pending_messages_and_reminders_it_sends_each_once_aft
     finally:
         await notifications.stop()
         smtp.stop()
+
+
+async def test_stopped_in_the_middle_of_a_burst_it_finishes_what_it_had_in_hand_and_sends_nothing_twice(
+    infra, database, tmp_path
+):
+    with RecordingSmtpServer(free_port()) as smtp:
+        notifications = NotificationsProcess(
+            infra, database_url=database.url, smtp_port=smtp.port, log=tmp_path / "notifications.log"
+        )
+        await notifications.start()
+        try:
+            published = await publish(
+                infra["KAFKA_BOOTSTRAP_SERVERS"], *[events.confirmed(unique_email()) for _ in range(150)]
+            )
+            assert await eventually(lambda: smtp.accepted_count >= 20, timeout=60), notifications.log_tail()
+            await notifications.stop()  # SIGTERM while messages are being sent
+            assert smtp.accepted_count < len(published)  # really in the middle
+            await notifications.start()
+
+            expected = {message_id_for(event.id, kinds.REGISTRATION_CONFIRMED) for event in published}
+            assert await eventually(lambda: expected <= set(smtp.count_by_message_id()), timeout=120), (
+                notifications.log_tail()
+            )
+            await asyncio.sleep(2)  # room for a wrong second copy to arrive
+            counts = smtp.count_by_message_id()
+            assert {message_id: counts[message_id] for message_id in expected} == dict.fromkeys(expected, 1)
+        finally:
+            await notifications.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -63,7 +63,7 @@ class Deliverer:
             while True:
                 wakeup = self._wakeup  # taken before looking, so a wake during the look is not lost
                 try:
-                    delivered = await self.deliver_next(runtime.pool, mailer)
+                    delivered = await self._finishing_on_shutdown(self.deliver_next(runtime.pool, mailer))
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                     log.warning("delivery loop failed, will retry", error=type(exc).__name__)
                     delivered = False
@@ -77,6 +77,17 @@ class Deliverer:
                     await asyncio.wait_for(wakeup.wait(), self._settings.poll_seconds)
         finally:
             mailer.drop()
+
+    @staticmethod
+    async def _finishing_on_shutdown(attempt: Coroutine[Any, Any, bool]) -> bool:
+        """A shutdown lets the attempt in hand finish and commit: cut between the server's
+        "250 OK" and the commit, it would be sent again after the restart."""
+        task = asyncio.ensure_future(attempt)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await asyncio.wait([task])
+            raise
 
     async def deliver_next(self, pool: asyncpg.Pool, mailer: Mailer) -> bool:
         """Try the next due message once; False when none is due."""
