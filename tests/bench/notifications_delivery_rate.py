@@ -9,8 +9,9 @@ publish to the last message accepted.
 
     .venv/bin/python tests/bench/notifications_delivery_rate.py [--messages 1000] [--senders 1 2 4]
 
-Uses the servers of the test stack (started if needed), or KAFKA_BOOTSTRAP_SERVERS and
-NOTIFICATIONS_DATABASE_URL from the environment (with NOTIFICATIONS_ADMIN_TOKEN).
+Runs on a `bench` stack of its own (Kafka, Postgres; started if needed, stopped by `make down`),
+so the events it publishes never pile up for the test suite's consumers. KAFKA_BOOTSTRAP_SERVERS,
+NOTIFICATIONS_DATABASE_URL and NOTIFICATIONS_ADMIN_TOKEN in the environment point it elsewhere.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def servers() -> dict[str, str]:
         return {name: os.environ[name] for name in NEEDED}
     import stack
 
-    return stack.ensure_infra("test")
+    return stack.ensure_infra("bench")
 
 
 async def run(infra: dict[str, str], *, messages: int, senders: int, through_kafka: bool, logs: Path) -> dict:

@@ -75,14 +75,14 @@ async def test_a_seat_its_voucher_a_session_change_and_a_cancellation_each_reach
     seated = events.confirmed(email, language=language, at=at)
     issued = events.ticket_issued(seated.registration_id)
     await publish(bootstrap, seated, issued)
-    arrived = await wait_for_mail(maildir, email, count=2)
+    arrived = await wait_for_mail(maildir, email, count=2, timeout=60)
     confirmation = next(m for m in arrived if subject_of(m) == SUBJECTS[language][kinds.REGISTRATION_CONFIRMED])
 
     later = at.starts_at + timedelta(days=1, hours=2)
     await publish(bootstrap, events.session_changed(at, starts_at=later, room="Room 5"))
-    await wait_for_mail(maildir, email, count=3)
+    await wait_for_mail(maildir, email, count=3, timeout=60)
     await publish(bootstrap, events.ticket_voided(issued), events.cancelled(seated))
-    mails = await wait_for_mail(maildir, email, count=5)
+    mails = await wait_for_mail(maildir, email, count=5, timeout=60)
 
     assert received_subjects(maildir, email) == subjects(
         language, kinds.REGISTRATION_CONFIRMED, kinds.VOUCHER_ISSUED, kinds.SESSION_CHANGED, kinds.VOUCHER_VOIDED,
@@ -116,10 +116,10 @@ async def test_the_waiting_line_a_promotion_an_organisers_cancellation_and_a_ref
     rejected = events.confirmed(rejected_email, language=language)
     rejection = events.ticket_rejected(rejected.registration_id)
     await publish(bootstrap, waiting, events.promoted(waiting), rejected, rejection)
-    await wait_for_mail(maildir, waiting_email, count=2)
+    await wait_for_mail(maildir, waiting_email, count=2, timeout=60)
     await publish(bootstrap, events.cancelled(waiting, by="organiser", reason="Trainer ill"))
-    mails = await wait_for_mail(maildir, waiting_email, count=3)
-    await wait_for_mail(maildir, rejected_email, count=2)
+    mails = await wait_for_mail(maildir, waiting_email, count=3, timeout=60)
+    await wait_for_mail(maildir, rejected_email, count=2, timeout=60)
 
     assert received_subjects(maildir, waiting_email) == subjects(
         language, kinds.REGISTRATION_WAITLISTED, kinds.REGISTRATION_PROMOTED, kinds.REGISTRATION_CANCELLED_BY_ORGANISER)
@@ -135,7 +135,7 @@ async def test_a_redelivered_event_sends_nothing_more_and_the_message_id_comes_f
     bootstrap, maildir, email = infra["KAFKA_BOOTSTRAP_SERVERS"], infra["SMTP_MAILDIR"], unique_email()
     seated = events.confirmed(email)
     [event] = await publish(bootstrap, seated)
-    [first] = await wait_for_mail(maildir, email, count=1)
+    [first] = await wait_for_mail(maildir, email, count=1, timeout=60)
     await republish(bootstrap, (seated, event))
     await asyncio.sleep(3)  # room for a wrong second email to arrive
 
@@ -147,7 +147,7 @@ async def test_the_admin_log_shows_what_was_sent_and_when_behind_its_token(infra
     email = unique_email()
     seated = events.confirmed(email)
     await publish(infra["KAFKA_BOOTSTRAP_SERVERS"], seated)
-    await wait_for_mail(infra["SMTP_MAILDIR"], email, count=1)
+    await wait_for_mail(infra["SMTP_MAILDIR"], email, count=1, timeout=60)
     url = f"{services['notifications']}/admin/messages"
     params = {"registration_id": str(seated.registration_id)}
     async with httpx.AsyncClient() as client:

@@ -41,8 +41,8 @@ async def test_killed_with_pending_messages_and_reminders_it_sends_each_once_aft
         max_attempts=1000,
     )
     await notifications.start()
-    # Reminders fall due about 25 seconds from now: after the kill and the restart.
-    starts = datetime.now(UTC).replace(microsecond=0) + REMINDER_BEFORE + timedelta(seconds=25)
+    # Reminders fall due about 30 seconds from now: after the kill and the restart.
+    starts = datetime.now(UTC).replace(microsecond=0) + REMINDER_BEFORE + timedelta(seconds=30)
     registrations = [events.confirmed(unique_email(), at=events.session(starts_at=starts)) for _ in range(20)]
     vouchers = [events.ticket_issued(r.registration_id) for r in registrations[:5]]
     published = await publish(infra["KAFKA_BOOTSTRAP_SERVERS"], *registrations, *vouchers)
@@ -95,7 +95,7 @@ async def test_stopped_in_the_middle_of_a_burst_it_finishes_what_it_had_in_hand_
         await notifications.start()
         try:
             published = await publish(
-                infra["KAFKA_BOOTSTRAP_SERVERS"], *[events.confirmed(unique_email()) for _ in range(150)]
+                infra["KAFKA_BOOTSTRAP_SERVERS"], *[events.confirmed(unique_email()) for _ in range(100)]
             )
             assert await eventually(lambda: smtp.accepted_count >= 20, timeout=60), notifications.log_tail()
             await notifications.stop()  # SIGTERM while messages are being sent

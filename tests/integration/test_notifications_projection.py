@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -138,39 +137,41 @@ async def test_cancelling_the_registration_or_the_session_cancels_the_reminder(p
     assert [r["status"] for r in statuses] == ["cancelled", "cancelled"]
 
 
-def due_soon() -> tuple[Handlers, SessionInfo]:
-    """A session an hour away, with reminders an hour minus a second before: due a second from now."""
-    return Handlers(reminder_before=timedelta(minutes=59, seconds=59)), events.session(
-        starts_at=datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
-    )
+SCHEDULER = ReminderScheduler(poll_seconds=0.1, on_queued=lambda: None)
+
+
+async def look_for_due_reminders(pool: asyncpg.Pool, session: SessionInfo, times: int = 1) -> None:
+    """The scheduler, its clock set 23 hours before the session: the day-before reminder is due."""
+    for _ in range(times):
+        await SCHEDULER.queue_due(pool, now=session.starts_at - timedelta(hours=23))
 
 
 async def test_a_due_reminder_becomes_one_message_however_often_the_scheduler_looks(pool):
-    handlers, at = due_soon()
-    seated = events.confirmed(unique_email(), at=at)
-    await apply(pool, seated, handlers=handlers)
-    scheduler = ReminderScheduler(poll_seconds=0.1, on_queued=lambda: None)
-    await asyncio.sleep(1.5)
-    for _ in range(3):
-        await scheduler.queue_due(pool)
+    seated = events.confirmed(unique_email())
+    await apply(pool, seated)
+    await look_for_due_reminders(pool, seated.session, times=3)
 
     assert await kinds_of(pool, seated.registration_id) == [kinds.REGISTRATION_CONFIRMED, kinds.REMINDER]
     assert await pool.fetchval("SELECT status FROM reminders WHERE registration_id = $1",
                                seated.registration_id) == "queued"
-    await apply(pool, events.session_changed(at, starts_at=at.starts_at + timedelta(days=2)), handlers=handlers)
-    await asyncio.sleep(0.2)
-    await scheduler.queue_due(pool)
+    await apply(pool, events.session_changed(seated.session, starts_at=seated.session.starts_at + timedelta(days=2)))
+    await look_for_due_reminders(pool, seated.session)
     reminders = [k for k in await kinds_of(pool, seated.registration_id) if k == kinds.REMINDER]
     assert reminders == [kinds.REMINDER]  # never twice, even when the session moves after it went out
 
 
+async def test_a_reminder_is_not_due_before_its_time(pool):
+    seated = events.confirmed(unique_email())
+    await apply(pool, seated)
+    await SCHEDULER.queue_due(pool, now=seated.session.starts_at - timedelta(hours=25))
+    assert await kinds_of(pool, seated.registration_id) == [kinds.REGISTRATION_CONFIRMED]
+
+
 async def test_a_reminder_whose_session_was_cancelled_before_the_registration_was_read_is_not_sent(pool):
-    handlers, at = due_soon()
-    seated = events.confirmed(unique_email(), at=at)
-    await apply(pool, events.session_cancelled(at), handlers=handlers)  # catalog.events read first
-    await apply(pool, seated, handlers=handlers)
-    await asyncio.sleep(1.5)
-    await ReminderScheduler(poll_seconds=0.1, on_queued=lambda: None).queue_due(pool)
+    seated = events.confirmed(unique_email())
+    await apply(pool, events.session_cancelled(seated.session))  # catalog.events read first
+    await apply(pool, seated)
+    await look_for_due_reminders(pool, seated.session)
     assert await kinds_of(pool, seated.registration_id) == [kinds.REGISTRATION_CONFIRMED]
     assert await pool.fetchval("SELECT status FROM reminders WHERE registration_id = $1",
                                seated.registration_id) == "cancelled"
@@ -182,19 +183,16 @@ async def test_a_reminder_found_after_its_session_started_expires_unsent(pool):
     # Confirmed long before; the service was down while the reminder was due.
     await apply(pool, seated, handlers=Handlers(reminder_before=timedelta(hours=1)),
                 at=datetime.now(UTC) - timedelta(days=2))
-    await ReminderScheduler(poll_seconds=0.1, on_queued=lambda: None).queue_due(pool)
+    await SCHEDULER.queue_due(pool)
     assert await kinds_of(pool, seated.registration_id) == [kinds.REGISTRATION_CONFIRMED]
     assert await pool.fetchval("SELECT status FROM reminders WHERE registration_id = $1",
                                seated.registration_id) == "expired"
 
 
 async def test_a_queued_reminder_not_yet_sent_is_dropped_when_the_registration_is_cancelled(pool):
-    handlers, at = due_soon()
-    seated = events.confirmed(unique_email(), at=at)
-    await apply(pool, seated, handlers=handlers)
-    await asyncio.sleep(1.5)
-    await ReminderScheduler(poll_seconds=0.1, on_queued=lambda: None).queue_due(pool)
-    await apply(pool, events.cancelled(seated), handlers=handlers)
+    seated = events.confirmed(unique_email())
+    await apply(pool, seated)
+    await look_for_due_reminders(pool, seated.session)
+    await apply(pool, events.cancelled(seated))
     statuses = {m["kind"]: m["status"] for m in await messages_of(pool, seated.registration_id)}
     assert statuses[kinds.REMINDER] == "cancelled"
-

@@ -87,9 +87,9 @@ class ReminderScheduler:
             if handled < BATCH:
                 await asyncio.sleep(self._poll_seconds)
 
-    async def queue_due(self, pool: asyncpg.Pool) -> int:
-        """Decide every due reminder once; returns how many were decided."""
-        now = datetime.now(UTC)
+    async def queue_due(self, pool: asyncpg.Pool, now: datetime | None = None) -> int:
+        """Decide every reminder due by `now` (default: the clock's now) once; returns how many were decided."""
+        now = now or datetime.now(UTC)
         queued = 0
         async with pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
