@@ -64,7 +64,7 @@ class Deliverer:
                 wakeup = self._wakeup  # taken before looking, so a wake during the look is not lost
                 try:
                     delivered = await self._finishing_on_shutdown(self.deliver_next(runtime.pool, mailer))
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                except Exception as exc:  # the database gone, or a bug: this sender must not die of it
                     log.warning("delivery loop failed, will retry", error=type(exc).__name__)
                     delivered = False
                 if delivered:

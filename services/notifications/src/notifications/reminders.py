@@ -81,8 +81,8 @@ class ReminderScheduler:
         while True:
             try:
                 handled = await self.queue_due(runtime.pool)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("reminder scheduling failed, will retry", error=str(exc))
+            except Exception as exc:  # the database gone, or a bug: reminders must not stop for good
+                log.warning("reminder scheduling failed, will retry", error=type(exc).__name__)
                 handled = 0
             if handled < BATCH:
                 await asyncio.sleep(self._poll_seconds)
