@@ -86,12 +86,10 @@ def log_path(name: str, component: str) -> Path:
 
 
 def load_state(name: str) -> dict:
-    if state_path(name).exists():
-        state = json.loads(state_path(name).read_text())
-    else:
-        # The token lives as long as the stack's state, so it survives down/up.
-        state = {"name": name, "admin_token": secrets.token_hex(16)}
-    # So do ticketing's secrets (added to stacks made before they existed).
+    state = json.loads(state_path(name).read_text()) if state_path(name).exists() else {"name": name}
+    # Secrets live as long as the stack's state, so they survive down/up.
+    state.setdefault("admin_token", secrets.token_hex(16))
+    state.setdefault("notifications_admin_token", secrets.token_hex(16))
     state.setdefault("ticketing_signing_key", base64.b64encode(secrets.token_bytes(32)).decode())
     state.setdefault("ticketing_conductor_token", secrets.token_hex(16))
     return state
@@ -102,7 +100,7 @@ def save_state(name: str, state: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2) + "\n")
-    tmp.chmod(0o600)  # holds the admin token and ticketing's secrets
+    tmp.chmod(0o600)  # holds the admin tokens and ticketing's secrets
     tmp.replace(path)
 
 
@@ -667,6 +665,7 @@ def infra_env(name: str, state: dict) -> dict[str, str]:
     env["REGISTRATION_ADMIN_TOKEN"] = state["admin_token"]
     env["TICKETING_SIGNING_KEY"] = state["ticketing_signing_key"]
     env["TICKETING_CONDUCTOR_TOKEN"] = state["ticketing_conductor_token"]
+    env["NOTIFICATIONS_ADMIN_TOKEN"] = state["notifications_admin_token"]
     return env
 
 

@@ -57,6 +57,7 @@ def test_the_system_document_shows_each_topic_with_its_producer_and_consumer_gro
     assert operations(doc) == {
         ("receive", "registration.commands", "registration:registration.commands"),
         ("send", "catalog.events", "catalog.events"),
+        ("receive", "catalog.events", "notifications:catalog.events"),
         ("send", "registration.events", "registration.events"),
         ("receive", "registration.events", "ticketing:registration.events"),
         ("receive", "registration.events", "notifications:registration.events"),

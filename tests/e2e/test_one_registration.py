@@ -38,7 +38,7 @@ async def test_a_registration_with_voucher_request_yields_one_voucher_one_event_
     mails = await wait_for_mail(infra["SMTP_MAILDIR"], email, count=2)
     assert len(mails) == 2
     assert mails[0]["Subject"].startswith("Inschrijving bevestigd")
-    assert code in mails[1]["Subject"] and code in mails[1].get_content()
+    assert code in mails[1]["Subject"] and code in mails[1].get_body(preferencelist=("plain",)).get_content()
 
     async with httpx.AsyncClient() as client:
         voucher = await client.get(f"{services['ticketing']}/vouchers/{code}")

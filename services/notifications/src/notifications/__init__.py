@@ -1,4 +1,3 @@
 """Atelier notifications service: every participant email."""
 
 SOURCE = "/atelier/notifications"
-GROUP = "notifications"

@@ -1,4 +1,4 @@
-"""Wires the notifications service: settings, runtime, subscribers, delivery."""
+"""Wires the notifications service: settings, runtime, subscribers, delivery, reminders, admin API."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from atelier_platform.consumer import EventConsumer
 from atelier_platform.http import install_common
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
-from atelier_schemas import RegistrationConfirmed, TicketIssued
-from atelier_schemas.topics import NOTIFICATIONS_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
+from atelier_schemas.topics import CATALOG_EVENTS, NOTIFICATIONS_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
-from . import GROUP
 from .config import Settings
 from .delivery import Deliverer
-from .handlers import on_registration_confirmed, on_ticket_issued
+from .handlers import Handlers
+from .http import router
+from .reminders import ReminderScheduler
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -25,19 +25,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     broker = create_broker(settings.kafka_bootstrap_servers)
     declare_publishers(broker, NOTIFICATIONS_EVENTS)
     app = FastAPI(title="Atelier notifications", version="0.1.0")
-    for topic in (REGISTRATION_EVENTS, TICKETING_EVENTS):
-        subscribe(broker, topic, GROUP, lambda: app.state.consumer)
+    for topic in (REGISTRATION_EVENTS, CATALOG_EVENTS, TICKETING_EVENTS):
+        subscribe(broker, topic, settings.consumer_group, lambda: app.state.consumer)
     deliverer = Deliverer(settings)
+    scheduler = ReminderScheduler(settings.poll_seconds, on_queued=deliverer.wake)
 
     def start_consumer(runtime: Runtime) -> None:
         app.state.consumer = EventConsumer(
-            group=GROUP,
+            group=settings.consumer_group,
             pool=runtime.pool,
             producer=runtime.producer,
-            handlers={
-                RegistrationConfirmed: on_registration_confirmed,
-                TicketIssued: on_ticket_issued,
-            },
+            handlers=Handlers(settings.reminder_before).by_event(),
             after_commit=deliverer.wake,
         )
 
@@ -47,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database_url=settings.database_url,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             broker=broker,
-            workers=[deliverer.run],
+            workers=[deliverer.run, scheduler.run],
             before_start=start_consumer,
         ) as runtime:
             app.state.runtime = runtime
@@ -56,5 +54,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.lifespan_context = lifespan
     app.state.settings = settings
     app.state.broker = broker
+    app.include_router(router)
     install_common(app)
     return app

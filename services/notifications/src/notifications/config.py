@@ -1,7 +1,8 @@
+from datetime import timedelta
 from pathlib import Path
 
 from atelier_platform.settings import ServiceSettings
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -12,7 +13,32 @@ class Settings(ServiceSettings):
 
     database_url: str
     port: int = 8003
+    admin_token: SecretStr = Field(min_length=16, description="Bearer token of GET /admin/messages")
+    consumer_group: str = Field(
+        default="notifications",
+        description="Kafka consumer group; a second copy with its own database needs its own group.",
+    )
+
     smtp_host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("SMTP_HOST"))
     smtp_port: int = Field(default=1025, validation_alias=AliasChoices("SMTP_PORT"))
+    smtp_starttls: bool = Field(default=False, validation_alias=AliasChoices("SMTP_STARTTLS"))
+    smtp_username: str | None = Field(default=None, validation_alias=AliasChoices("SMTP_USERNAME"))
+    smtp_password: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SMTP_PASSWORD"))
+    smtp_ca_file: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SMTP_CA_FILE"),
+        description="PEM bundle to trust for STARTTLS instead of the system's (a private CA)",
+    )
+    smtp_timeout: float = Field(default=10.0, gt=0, description="Seconds for each SMTP command")
     mail_from: str = "Atelier Brussels-Central <hello@atelier.brussels>"
-    max_attempts: int = 10
+
+    senders: int = Field(default=2, ge=1, le=8, description="Messages sent side by side, one SMTP connection each")
+    max_attempts: int = Field(default=25, ge=1, description="Transient failures before a message is given up")
+    retry_base_seconds: float = Field(default=2.0, gt=0, description="First retry delay; doubles each attempt")
+    retry_max_seconds: float = Field(default=600.0, gt=0, description="Longest retry delay")
+    poll_seconds: float = Field(default=1.0, gt=0, description="How often due messages and reminders are looked for")
+    reminder_hours_before: float = Field(default=24.0, gt=0, description="How long before a session its reminder goes")
+
+    @property
+    def reminder_before(self) -> timedelta:
+        return timedelta(hours=self.reminder_hours_before)

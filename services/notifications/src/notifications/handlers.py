@@ -1,66 +1,134 @@
-"""What notifications does with each event: keep the contact, queue the message."""
+"""What notifications does with each event: keep its projection, queue the messages, plan reminders.
+
+Every handler runs inside the inbox transaction (see atelier_platform.consumer): the messages it
+queues exist if and only if the event counts as handled.
+"""
 
 from __future__ import annotations
 
-import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
-from atelier_schemas import CloudEvent, RegistrationConfirmed, TicketIssued
+from atelier_platform.consumer import Handler
+from atelier_schemas import (
+    CloudEvent,
+    Message,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationWaitlisted,
+    SessionCancelled,
+    SessionChanged,
+    TicketIssued,
+    TicketRejected,
+    TicketVoided,
+)
 
-_MESSAGE_ID_NAMESPACE = uuid.UUID("4d0f6c52-7a0e-4f5e-9a43-1c2b9e6f8d11")
-
-
-def message_id_for(event_id: str, kind: str) -> str:
-    """Stable across redeliveries and retries: derived from what caused the message."""
-    return f"<{uuid.uuid5(_MESSAGE_ID_NAMESPACE, f'{event_id}/{kind}')}@atelier.brussels>"
-
-
-async def queue_message(
-    conn: asyncpg.Connection,
-    event: CloudEvent,
-    kind: str,
-    registration_id: uuid.UUID,
-    context: dict[str, Any],
-) -> None:
-    await conn.execute(
-        "INSERT INTO messages (id, event_id, kind, registration_id, message_id, context)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id, kind) DO NOTHING",
-        uuid.uuid4(),
-        event.id,
-        kind,
-        registration_id,
-        message_id_for(event.id, kind),
-        json.dumps(context),
-    )
+from . import contexts, kinds, projection, reminders
+from .outgoing import cause_for_registration, queue_message
 
 
-async def on_registration_confirmed(
-    conn: asyncpg.Connection, event: CloudEvent, confirmed: RegistrationConfirmed
-) -> None:
-    participant = confirmed.participant
-    await conn.execute(
-        "INSERT INTO contacts (registration_id, name, email, language) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (registration_id) DO UPDATE SET name = excluded.name,"
-        " email = excluded.email, language = excluded.language, updated_at = now()",
-        confirmed.registration_id,
-        participant.name,
-        str(participant.email),
-        participant.language,
-    )
-    await queue_message(
-        conn,
-        event,
-        "registration_confirmed",
-        confirmed.registration_id,
-        {
-            "code": confirmed.registration_code,
-            **confirmed.session.model_dump(mode="json"),
-        },
-    )
+class Handlers:
+    def __init__(self, reminder_before: timedelta) -> None:
+        self._reminder_before = reminder_before
+
+    def by_event(self) -> dict[type[Message], Handler]:
+        return {
+            RegistrationConfirmed: self.on_registration_confirmed,
+            RegistrationWaitlisted: self.on_registration_waitlisted,
+            RegistrationPromoted: self.on_registration_promoted,
+            RegistrationCancelled: self.on_registration_cancelled,
+            SessionChanged: self.on_session_changed,
+            SessionCancelled: self.on_session_cancelled,
+            TicketIssued: on_ticket_issued,
+            TicketRejected: on_ticket_rejected,
+            TicketVoided: on_ticket_voided,
+        }
+
+    async def on_registration_confirmed(
+        self, conn: asyncpg.Connection, event: CloudEvent, confirmed: RegistrationConfirmed
+    ) -> None:
+        await self._seat_taken(conn, event, confirmed, kinds.REGISTRATION_CONFIRMED)
+
+    async def on_registration_promoted(
+        self, conn: asyncpg.Connection, event: CloudEvent, promoted: RegistrationPromoted
+    ) -> None:
+        await self._seat_taken(conn, event, promoted, kinds.REGISTRATION_PROMOTED)
+
+    async def _seat_taken(
+        self,
+        conn: asyncpg.Connection,
+        event: CloudEvent,
+        facts: RegistrationConfirmed | RegistrationPromoted,
+        kind: str,
+    ) -> None:
+        booking = await projection.booking_for(conn, facts, event.time, facts.manage_url)
+        await projection.save_contact(conn, facts, "confirmed", booking)
+        await _queue(conn, event, kind, facts.registration_id, contexts.seat(booking))
+        await reminders.schedule(conn, facts.registration_id, booking.starts_at, self._reminder_before, event.time)
+
+    async def on_registration_waitlisted(
+        self, conn: asyncpg.Connection, event: CloudEvent, waitlisted: RegistrationWaitlisted
+    ) -> None:
+        booking = await projection.booking_for(conn, waitlisted, event.time, waitlisted.manage_url)
+        await projection.save_contact(conn, waitlisted, "waitlisted", booking)
+        context = contexts.waitlisted(booking, waitlisted.position)
+        await _queue(conn, event, kinds.REGISTRATION_WAITLISTED, waitlisted.registration_id, context)
+
+    async def on_registration_cancelled(
+        self, conn: asyncpg.Connection, event: CloudEvent, cancelled: RegistrationCancelled
+    ) -> None:
+        booking = await projection.booking_for(conn, cancelled, event.time)
+        await projection.save_contact(conn, cancelled, "cancelled", booking)
+        await reminders.cancel(conn, [cancelled.registration_id])
+        by_organiser = cancelled.cancelled_by == "organiser"
+        kind = kinds.REGISTRATION_CANCELLED_BY_ORGANISER if by_organiser else kinds.REGISTRATION_CANCELLED
+        context = contexts.cancelled(booking, cancelled.reason, cancelled.previous_status)
+        await _queue(conn, event, kind, cancelled.registration_id, context)
+
+    async def on_session_changed(self, conn: asyncpg.Connection, event: CloudEvent, changed: SessionChanged) -> None:
+        """Tell every seated participant whose time or room changed, with an updated calendar entry."""
+        await projection.save_session(conn, changed.session, event.time)
+        for moved in await projection.rebook(conn, changed.session):
+            if moved.status != "confirmed":
+                continue  # a waiting participant learns the new facts if and when promoted
+            await queue_message(
+                conn,
+                cause=cause_for_registration(event.id, moved.registration_id),
+                kind=kinds.SESSION_CHANGED,
+                registration_id=moved.registration_id,
+                caused_at=event.time,
+                context=contexts.session_changed(moved.before, moved.after),
+            )
+            await reminders.reschedule(conn, moved.registration_id, moved.after.starts_at, self._reminder_before)
+
+    async def on_session_cancelled(
+        self, conn: asyncpg.Connection, event: CloudEvent, cancelled: SessionCancelled
+    ) -> None:
+        # Each registration gets its own RegistrationCancelled (and email); until then, no reminder goes out.
+        await projection.cancel_session(conn, cancelled.session_id)
+        await reminders.cancel_for_session(conn, cancelled.session_id)
 
 
+# The contact may not be known yet for a ticket event (another topic); delivery waits for it.
 async def on_ticket_issued(conn: asyncpg.Connection, event: CloudEvent, issued: TicketIssued) -> None:
-    # The contact may not be known yet (another topic); delivery waits for it.
-    await queue_message(conn, event, "voucher_issued", issued.registration_id, issued.model_dump(mode="json"))
+    await _queue(conn, event, kinds.VOUCHER_ISSUED, issued.registration_id, contexts.ticket(issued))
+
+
+async def on_ticket_rejected(conn: asyncpg.Connection, event: CloudEvent, rejected: TicketRejected) -> None:
+    await _queue(conn, event, kinds.VOUCHER_REJECTED, rejected.registration_id, contexts.ticket(rejected))
+
+
+async def on_ticket_voided(conn: asyncpg.Connection, event: CloudEvent, voided: TicketVoided) -> None:
+    await _queue(conn, event, kinds.VOUCHER_VOIDED, voided.registration_id, contexts.ticket(voided))
+
+
+async def _queue(
+    conn: asyncpg.Connection, event: CloudEvent, kind: str, registration_id: uuid.UUID, context: dict[str, Any]
+) -> None:
+    """One message caused by this event for one registration."""
+    await queue_message(
+        conn, cause=event.id, kind=kind, registration_id=registration_id, caused_at=event.time, context=context
+    )

@@ -1,0 +1,62 @@
+"""One queued message as the email that goes out: text and HTML parts, QR image, calendar entry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from . import kinds
+from .centre import ADDRESS
+from .ics import session_entry
+from .qr import qr_png
+from .rendering import render
+
+
+def qr_content_id(message_id: str) -> str:
+    """Unique per message, so a client that caches inline images never shows another voucher's code."""
+    return f"qr.{message_id.strip('<>')}"
+
+
+def build_email(row: Mapping[str, Any], *, sender: str) -> EmailMessage:
+    """`row`: the message joined with its contact (kind, message_id, context, created_at, name, email, language)."""
+    kind, language, message_id = row["kind"], row["language"], row["message_id"]
+    context = json.loads(row["context"])
+    if kind in kinds.WITH_QR:
+        context["qr_cid"] = qr_content_id(message_id)
+    rendered = render(kind, language, row["name"], context)
+
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = Address(display_name=row["name"], addr_spec=row["email"])
+    email["Subject"] = rendered.subject
+    email["Message-ID"] = message_id
+    email["Date"] = format_datetime(datetime.now(UTC))
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(rendered.text)
+    email.add_alternative(rendered.html, subtype="html")
+
+    if kind in kinds.WITH_QR:
+        html_part = email.get_payload()[1]
+        # Drawn from the signed payload when ticketing sent one, else from the code itself.
+        png = qr_png(context.get("qr_payload") or context["code"])
+        html_part.add_related(png, "image", "png", cid=f"<{context['qr_cid']}>", filename="voucher-qr.png")
+    if kind in kinds.WITH_CALENDAR:
+        entry = session_entry(
+            registration_id=row["registration_id"],
+            sequence=context["calendar_sequence"],
+            title=context["title"],
+            starts_at=datetime.fromisoformat(context["starts_at"]),
+            ends_at=datetime.fromisoformat(context["ends_at"]),
+            location=f"{context['room']}, {ADDRESS[language]}",
+            url=context["manage_url"],
+            stamp=row["created_at"],
+        )
+        email.add_attachment(entry, "text", "calendar", filename="atelier.ics", params={"method": "PUBLISH"})
+    # Last: turning the message into a multipart moves every Content-* header down into the first part.
+    email["Content-Language"] = language
+    return email

@@ -1,0 +1,74 @@
+"""Admin API: what was sent to a registration, when, and what failed."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+router = APIRouter()
+bearer = HTTPBearer(auto_error=False)
+
+
+def require_admin(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "admin token required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    expected = request.app.state.settings.admin_token.get_secret_value()
+    if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin token not valid")
+
+
+class MessageOut(BaseModel):
+    message_id: str = Field(description="The email's Message-ID.", examples=["<5f0e…@atelier.brussels>"])
+    kind: str = Field(examples=["registration_confirmed"])
+    status: Literal["pending", "sent", "failed", "cancelled"]
+    subject: str | None = Field(description="As sent (or last tried); none before the first attempt.")
+    attempts: int
+    last_error: str | None = Field(description="The last SMTP error, if any.", examples=["550 mailbox unavailable"])
+    created_at: datetime = Field(description="When the message was queued.")
+    next_attempt_at: datetime | None = Field(description="When it will be tried again, while pending.")
+    sent_at: datetime | None
+
+
+class ReminderOut(BaseModel):
+    due_at: datetime
+    status: Literal["scheduled", "queued", "cancelled", "expired"]
+
+
+class MessagesOut(BaseModel):
+    registration_id: uuid.UUID
+    messages: list[MessageOut] = Field(description="Oldest first.")
+    reminder: ReminderOut | None = Field(description="The reminder before the session, if one was planned.")
+
+
+@router.get(
+    "/admin/messages",
+    response_model=MessagesOut,
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    responses={401: {"description": "No token"}, 403: {"description": "Wrong token"}},
+)
+async def list_messages(registration_id: Annotated[uuid.UUID, Query()], request: Request) -> dict:
+    pool = request.app.state.runtime.pool
+    messages = await pool.fetch(
+        "SELECT message_id, kind, status, subject, attempts, last_error, created_at, sent_at,"
+        " CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at"
+        " FROM messages WHERE registration_id = $1 ORDER BY caused_at, created_at",
+        registration_id,
+    )
+    reminder = await pool.fetchrow("SELECT due_at, status FROM reminders WHERE registration_id = $1", registration_id)
+    return {
+        "registration_id": registration_id,
+        "messages": [dict(m) for m in messages],
+        "reminder": dict(reminder) if reminder else None,
+    }

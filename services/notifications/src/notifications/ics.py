@@ -1,0 +1,59 @@
+"""The session as an iCalendar entry (.ics) the participant's calendar can take in.
+
+One entry per registration (stable UID); a session change sends it again with a higher
+SEQUENCE, so calendars update the entry rather than add a second one.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+PRODID = "-//Atelier Brussels-Central//notifications//EN"
+
+
+def calendar_uid(registration_id: uuid.UUID | str) -> str:
+    return f"{registration_id}@atelier.brussels"
+
+
+def session_entry(
+    *,
+    registration_id: uuid.UUID | str,
+    sequence: int,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    location: str,
+    url: str | None,
+    stamp: datetime,
+) -> bytes:
+    event = Event()
+    event.add("uid", calendar_uid(registration_id))
+    event.add("sequence", sequence)
+    event.add("dtstamp", stamp)
+    event.add("summary", title)
+    event.add("dtstart", starts_at.astimezone(BRUSSELS))
+    event.add("dtend", ends_at.astimezone(BRUSSELS))
+    event.add("location", location)
+    event.add("status", "CONFIRMED")
+    if url:
+        event.add("url", url)
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    # The VTIMEZONE lets any client read the local times right; the years around the session are enough.
+    calendar.add_component(brussels_time_zone(starts_at.year - 1, ends_at.year + 1))
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+@functools.lru_cache(maxsize=8)
+def brussels_time_zone(first_year: int, last_year: int) -> Timezone:
+    """Built once per span of years: computing the transitions is most of the work of an entry."""
+    return Timezone.from_tzid("Europe/Brussels", first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31))

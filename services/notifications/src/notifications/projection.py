@@ -1,0 +1,190 @@
+"""Notifications' own view of each registration and session, kept from the events it consumes.
+
+No call to another service: whatever a message needs was carried by an event and kept here.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from atelier_schemas import ScheduledSession
+from atelier_schemas.registration import RegistrationFacts
+
+
+@dataclass(frozen=True)
+class Booking:
+    """What a participant is told about their place in a session."""
+
+    code: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    room: str
+    manage_url: str | None = None
+    calendar_sequence: int = 0
+
+    def context(self) -> dict[str, Any]:
+        """The facts as a message context (JSON)."""
+        return {
+            "code": self.code,
+            "title": self.title,
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "room": self.room,
+            "manage_url": self.manage_url,
+            "calendar_sequence": self.calendar_sequence,
+        }
+
+    @classmethod
+    def from_contact(cls, row: Mapping[str, Any]) -> Booking:
+        return cls(
+            code=row["registration_code"],
+            title=row["session_title"],
+            starts_at=row["starts_at"],
+            ends_at=row["ends_at"],
+            room=row["room"],
+            manage_url=row["manage_url"],
+            calendar_sequence=row["calendar_sequence"],
+        )
+
+
+@dataclass(frozen=True)
+class Rebooking:
+    registration_id: uuid.UUID
+    status: str
+    before: Booking
+    after: Booking
+
+
+async def booking_for(
+    conn: asyncpg.Connection, facts: RegistrationFacts, told_at: datetime, manage_url: str | None = None
+) -> Booking:
+    """The event's session facts, unless catalog.events said something newer about that session.
+
+    Topics are not ordered with each other: a registration event written before a session
+    change may be read after it, and must not bring the old time back.
+    """
+    session = facts.session
+    known = await conn.fetchrow(
+        "SELECT c.calendar_sequence, c.manage_url FROM contacts c WHERE c.registration_id = $1",
+        facts.registration_id,
+    )
+    booking = Booking(
+        code=facts.registration_code,
+        title=session.title,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        room=session.room,
+        manage_url=manage_url or (known["manage_url"] if known else None),
+        calendar_sequence=known["calendar_sequence"] if known else 0,
+    )
+    newer = await conn.fetchrow(
+        "SELECT starts_at, ends_at, room, titles FROM sessions"
+        " WHERE session_id = $1 AND changed_at > $2 AND starts_at IS NOT NULL",
+        session.session_id,
+        told_at,
+    )
+    if newer is None:
+        return booking
+    return replace(
+        booking,
+        title=json.loads(newer["titles"]).get(facts.participant.language, session.title),
+        starts_at=newer["starts_at"],
+        ends_at=newer["ends_at"],
+        room=newer["room"],
+    )
+
+
+async def save_contact(conn: asyncpg.Connection, facts: RegistrationFacts, status: str, booking: Booking) -> None:
+    participant = facts.participant
+    await conn.execute(
+        "INSERT INTO contacts (registration_id, name, email, language, registration_code, status, session_id,"
+        " session_title, starts_at, ends_at, room, manage_url, calendar_sequence)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        " ON CONFLICT (registration_id) DO UPDATE SET name = excluded.name, email = excluded.email,"
+        " language = excluded.language, registration_code = excluded.registration_code, status = excluded.status,"
+        " session_id = excluded.session_id, session_title = excluded.session_title,"
+        " starts_at = excluded.starts_at, ends_at = excluded.ends_at, room = excluded.room,"
+        " manage_url = excluded.manage_url, calendar_sequence = excluded.calendar_sequence, updated_at = now()",
+        facts.registration_id,
+        participant.name,
+        str(participant.email),
+        participant.language,
+        booking.code,
+        status,
+        facts.session.session_id,
+        booking.title,
+        booking.starts_at,
+        booking.ends_at,
+        booking.room,
+        booking.manage_url,
+        booking.calendar_sequence,
+    )
+
+
+async def save_session(conn: asyncpg.Connection, session: ScheduledSession, changed_at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO sessions (session_id, starts_at, ends_at, room, titles, changed_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id) DO UPDATE SET starts_at = excluded.starts_at,"
+        " ends_at = excluded.ends_at, room = excluded.room, titles = excluded.titles, changed_at = excluded.changed_at"
+        " WHERE sessions.changed_at IS NULL OR sessions.changed_at <= excluded.changed_at",
+        session.session_id,
+        session.starts_at,
+        session.ends_at,
+        session.room,
+        json.dumps(session.titles.model_dump()),
+        changed_at,
+    )
+
+
+async def rebook(conn: asyncpg.Connection, session: ScheduledSession) -> list[Rebooking]:
+    """Move the session's seated and waiting participants to its new facts.
+
+    Returns only those whose time or room actually changed: a participant whose registration
+    event already carried the new facts has nothing to be told.
+    """
+    rows = await conn.fetch(
+        "SELECT * FROM contacts WHERE session_id = $1 AND status IN ('confirmed', 'waitlisted')"
+        " AND (starts_at, ends_at, room) IS DISTINCT FROM ($2, $3, $4) ORDER BY registration_id FOR UPDATE",
+        session.session_id,
+        session.starts_at,
+        session.ends_at,
+        session.room,
+    )
+    moved = []
+    for row in rows:
+        before = Booking.from_contact(row)
+        after = replace(
+            before,
+            title=getattr(session.titles, row["language"]),
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            room=session.room,
+            calendar_sequence=before.calendar_sequence + 1,
+        )
+        await conn.execute(
+            "UPDATE contacts SET session_title = $2, starts_at = $3, ends_at = $4, room = $5,"
+            " calendar_sequence = $6, updated_at = now() WHERE registration_id = $1",
+            row["registration_id"],
+            after.title,
+            after.starts_at,
+            after.ends_at,
+            after.room,
+            after.calendar_sequence,
+        )
+        moved.append(Rebooking(row["registration_id"], row["status"], before, after))
+    return moved
+
+
+async def cancel_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> None:
+    await conn.execute(
+        "INSERT INTO sessions (session_id, cancelled) VALUES ($1, true)"
+        " ON CONFLICT (session_id) DO UPDATE SET cancelled = true",
+        session_id,
+    )

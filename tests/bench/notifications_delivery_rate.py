@@ -1,0 +1,98 @@
+"""How many messages per second notifications delivers to a local SMTP server. A measurement, not a test.
+
+For each number of senders: a fresh notifications database holding N queued confirmations (the
+events applied through the service's own handlers), a real `python -m notifications` process
+started on it, and an SMTP server (aiosmtpd, in this process) that accepts and counts. The rate is
+the messages accepted between the first and the last one, per second of that span. A last row
+runs the whole way: N RegistrationConfirmed events published to Kafka, timed from the first
+publish to the last message accepted.
+
+    .venv/bin/python tests/bench/notifications_delivery_rate.py [--messages 1000] [--senders 1 2 4]
+
+Runs on a `bench` stack of its own (Kafka, Postgres; started if needed, stopped by `make down`),
+so the events it publishes never pile up for the test suite's consumers. KAFKA_BOOTSTRAP_SERVERS,
+NOTIFICATIONS_DATABASE_URL and NOTIFICATIONS_ADMIN_TOKEN in the environment point it elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "deploy" / "local")]
+
+from notifications.handlers import Handlers  # noqa: E402
+from support import notification_events as events  # noqa: E402
+from support.databases import notifications_database  # noqa: E402
+from support.handling import handle  # noqa: E402
+from support.notifications_process import NotificationsProcess  # noqa: E402
+from support.publishing import publish  # noqa: E402
+from support.smtp_server import RecordingSmtpServer, free_port  # noqa: E402
+from support.waiting import eventually  # noqa: E402
+
+NEEDED = ("KAFKA_BOOTSTRAP_SERVERS", "NOTIFICATIONS_DATABASE_URL", "NOTIFICATIONS_ADMIN_TOKEN")
+
+
+def servers() -> dict[str, str]:
+    if all(os.environ.get(name) for name in NEEDED):
+        return {name: os.environ[name] for name in NEEDED}
+    import stack
+
+    return stack.ensure_infra("bench")
+
+
+async def run(infra: dict[str, str], *, messages: int, senders: int, through_kafka: bool, logs: Path) -> dict:
+    async with notifications_database(infra["NOTIFICATIONS_DATABASE_URL"], "notifications_bench") as database:
+        registrations = [events.confirmed(f"bench-{n}@example.be") for n in range(messages)]
+        if not through_kafka:
+            handlers = Handlers(reminder_before=timedelta(hours=24))
+            for registration in registrations:
+                await handle(database.pool, handlers, registration)
+        with RecordingSmtpServer(free_port()) as smtp:
+            process = NotificationsProcess(infra, database_url=database.url, smtp_port=smtp.port,
+                                           log=logs / f"notifications-{senders}-{through_kafka}.log", senders=senders)
+            await process.start()
+            try:
+                started = time.monotonic()
+                if through_kafka:
+                    await publish(infra["KAFKA_BOOTSTRAP_SERVERS"], *registrations)
+                if not await eventually(lambda: smtp.accepted_count >= messages, timeout=600, interval=0.2):
+                    raise RuntimeError(f"only {smtp.accepted_count} of {messages} arrived:\n{process.log_tail()}")
+                arrivals = smtp.arrival_times()
+            finally:
+                await process.stop()
+    first, last = (started if through_kafka else arrivals[0]), arrivals[-1]
+    span = last - first
+    rate = (messages if through_kafka else messages - 1) / span
+    return {"senders": senders, "path": "Kafka → SMTP" if through_kafka else "queue → SMTP",
+            "messages": messages, "seconds": span, "rate": rate}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--senders", type=int, nargs="+", default=[1, 2, 4])
+    args = parser.parse_args()
+    infra = servers()
+    logs = Path(tempfile.mkdtemp(prefix="notifications-bench-"))
+    rows = [await run(infra, messages=args.messages, senders=n, through_kafka=False, logs=logs) for n in args.senders]
+    rows.append(await run(infra, messages=args.messages, senders=2, through_kafka=True, logs=logs))
+
+    print(f"\nnotifications delivery rate ({os.cpu_count()} cores; SMTP server: aiosmtpd on loopback)\n")
+    print(f"| {'path':<13} | senders | messages | seconds | messages/s |")
+    print(f"|{'-' * 15}|---------|----------|---------|------------|")
+    for row in rows:
+        print(f"| {row['path']:<13} | {row['senders']:>7} | {row['messages']:>8} | {row['seconds']:>7.1f} "
+              f"| {row['rate']:>10.0f} |")
+    print(f"\nservice logs: {logs}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

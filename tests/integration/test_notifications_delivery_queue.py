@@ -1,0 +1,135 @@
+"""The delivery queue on real Postgres and a real SMTP server: order, retries, permanent failures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from notifications.config import Settings
+from notifications.delivery import Deliverer
+from notifications.handlers import Handlers
+from notifications.smtp import Mailer
+from support import notification_events as events
+from support.api import unique_email
+from support.databases import notifications_database
+from support.handling import handle
+from support.smtp_server import RecordingSmtpServer, free_port
+
+REFUSED = "refused-mailbox@example.be"
+HANDLERS = Handlers(reminder_before=timedelta(hours=24))
+
+
+@pytest.fixture(scope="module")
+async def pool(infra):
+    async with notifications_database(infra["NOTIFICATIONS_DATABASE_URL"], "notifications_queue") as database:
+        yield database.pool
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    with RecordingSmtpServer(free_port(), refused=(REFUSED,)) as server:
+        yield server
+
+
+def settings(port: int, **overrides) -> Settings:
+    return Settings(database_url="unused", admin_token="t" * 16, smtp_host="127.0.0.1", smtp_port=port,
+                    retry_base_seconds=0.2, retry_max_seconds=0.5, **overrides)
+
+
+async def deliver_all(pool: asyncpg.Pool, port: int, **overrides) -> None:
+    """Try every due message once, as a sender would."""
+    deliverer, mailer = Deliverer(settings(port, **overrides)), Mailer(settings(port, **overrides))
+    try:
+        while await deliverer.deliver_next(pool, mailer):
+            pass
+    finally:
+        await mailer.close()
+
+
+async def message_rows(pool: asyncpg.Pool, registration_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await pool.fetch("SELECT * FROM messages WHERE registration_id = $1 ORDER BY caused_at", registration_id)
+
+
+async def announced(pool: asyncpg.Pool, registration_id: uuid.UUID) -> list[tuple[str, dict]]:
+    """NotificationSent / NotificationFailed written to the outbox for this registration."""
+    rows = await pool.fetch("SELECT headers, value FROM outbox WHERE key = $1 ORDER BY position", str(registration_id))
+    return [(json.loads(r["headers"])["ce_type"], json.loads(r["value"])) for r in rows]
+
+
+async def test_a_registrations_messages_leave_in_the_order_of_their_causes_not_of_their_arrival(pool, smtp):
+    email = unique_email()
+    seated = events.confirmed(email)
+    issued = events.ticket_issued(seated.registration_id)
+    confirmed_at = datetime.now(UTC)
+    # ticketing.events was read first: the voucher is queued before the confirmation that caused it.
+    await handle(pool, HANDLERS, issued, at=confirmed_at + timedelta(seconds=1))
+    await deliver_all(pool, smtp.port)
+    assert smtp.to(email) == []  # no contact yet: nobody to write to
+    await handle(pool, HANDLERS, seated, at=confirmed_at)
+    await deliver_all(pool, smtp.port)
+
+    received = smtp.to(email)
+    assert [m["Subject"] for m in received] == [
+        "Registration confirmed: SEO basics", f"Your train voucher to Brussels-Central: {issued.code}"]
+
+
+async def test_a_5xx_reply_fails_that_message_at_once_and_says_so_while_others_go_through(pool, smtp):
+    refused, accepted = events.confirmed(REFUSED), events.confirmed(unique_email())
+    for message in (refused, accepted):
+        await handle(pool, HANDLERS, message)
+    await deliver_all(pool, smtp.port)
+
+    [failed] = await message_rows(pool, refused.registration_id)
+    assert (failed["status"], failed["attempts"]) == ("failed", 1)
+    assert failed["last_error"].startswith("550")
+    [(event_type, failure)] = await announced(pool, refused.registration_id)
+    assert event_type == "be.atelier.notifications.failed.v1"
+    assert failure["message_id"] == failed["message_id"] and failure["error"].startswith("550")
+    [sent] = await message_rows(pool, accepted.registration_id)
+    assert sent["status"] == "sent"
+    assert [t for t, _ in await announced(pool, accepted.registration_id)] == ["be.atelier.notifications.sent.v1"]
+    assert smtp.to(REFUSED) == []
+
+
+async def test_an_unreachable_server_defers_the_message_until_it_answers(pool):
+    port = free_port()  # nobody listens here yet
+    seated = events.confirmed(unique_email())
+    await handle(pool, HANDLERS, seated)
+    await deliver_all(pool, port)
+
+    [deferred] = await message_rows(pool, seated.registration_id)
+    assert (deferred["status"], deferred["attempts"]) == ("pending", 1)
+    assert "ServerUnavailable" in deferred["last_error"]
+    assert deferred["next_attempt_at"] > deferred["created_at"]
+
+    server = RecordingSmtpServer(port)
+    server.start()
+    try:
+        for _ in range(50):
+            await deliver_all(pool, port)
+            if server.messages:
+                break
+            await asyncio.sleep(0.1)
+        [delivered] = await message_rows(pool, seated.registration_id)
+        assert (delivered["status"], delivered["attempts"]) == ("sent", 2)
+        assert [str(m["Message-ID"]) for m in server.messages] == [delivered["message_id"]]
+    finally:
+        server.stop()
+
+
+async def test_transient_failures_give_up_after_the_last_attempt(pool):
+    port = free_port()
+    seated = events.confirmed(unique_email())
+    await handle(pool, HANDLERS, seated)
+    for _ in range(50):
+        await deliver_all(pool, port, max_attempts=3)
+        [row] = await message_rows(pool, seated.registration_id)
+        if row["status"] != "pending":
+            break
+        await asyncio.sleep(0.1)
+    assert (row["status"], row["attempts"]) == ("failed", 3)
+    assert [t for t, _ in await announced(pool, seated.registration_id)] == ["be.atelier.notifications.failed.v1"]

@@ -1,0 +1,20 @@
+"""Apply an event to notifications' handlers directly, as its consumer would, without Kafka."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+import asyncpg
+from atelier_schemas import CloudEvent, Message, to_cloud_event
+from notifications.handlers import Handlers
+
+
+async def handle(pool: asyncpg.Pool, handlers: Handlers, message: Message, *, at: datetime | None = None) -> CloudEvent:
+    """One event in one transaction; `at` is when its producer wrote it (default: now)."""
+    event = to_cloud_event(message, source="/tests")
+    if at is not None:
+        event = replace(event, time=at)
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.by_event()[type(message)](conn, event, message)
+    return event

@@ -1,0 +1,99 @@
+"""The email as it leaves: both parts, a calendar entry that calendars read right, a QR code that scans."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from notifications import contexts, kinds
+from notifications.compose import build_email
+from notifications.outgoing import message_id_for
+from notifications.projection import Booking
+from support import notification_events as events
+from support.email_parts import calendar_entries, decode_qr, html_text, images, only_event, plain_text
+
+REGISTRATION = uuid.uuid4()
+BOOKING = Booking(
+    code="R-7KQ2M9PX",
+    title="SEO basics",
+    starts_at=datetime(2027, 3, 30, 8, 0, tzinfo=UTC),  # 10:00 in Brussels: summer time began on the 28th
+    ends_at=datetime(2027, 3, 30, 10, 30, tzinfo=UTC),
+    room="Room 2",
+    manage_url="https://atelier.brussels/r/0b9d?token=k3J9",
+)
+
+
+def sent(kind: str, context: dict, *, language: str = "en", cause: str = "event-1"):
+    """Build the email from a queued row, then read it back as the receiving server would."""
+    row = {
+        "kind": kind,
+        "message_id": message_id_for(cause, kind),
+        "registration_id": REGISTRATION,
+        "context": json.dumps(context),
+        "created_at": datetime(2027, 1, 2, 12, tzinfo=UTC),
+        "name": "Lena Peeters",
+        "email": "lena@example.be",
+        "language": language,
+    }
+    built = build_email(row, sender="Atelier <hello@atelier.brussels>")
+    return email.message_from_bytes(built.as_bytes(), policy=email.policy.default)
+
+
+def test_the_confirmation_has_text_and_html_parts_and_headers_for_its_reader():
+    message = sent(kinds.REGISTRATION_CONFIRMED, contexts.seat(BOOKING), language="nl")
+    assert message["Message-ID"] == message_id_for("event-1", kinds.REGISTRATION_CONFIRMED)
+    assert message["To"].addresses[0].addr_spec == "lena@example.be"
+    assert message["Content-Language"] == "nl"
+    assert message["Subject"] == "Inschrijving bevestigd: SEO basics"
+    assert "R-7KQ2M9PX" in plain_text(message) and "R-7KQ2M9PX" in html_text(message)
+
+
+def test_the_confirmation_carries_a_calendar_entry_at_the_right_time_in_brussels():
+    [calendar] = calendar_entries(sent(kinds.REGISTRATION_CONFIRMED, contexts.seat(BOOKING)))
+    event = only_event(calendar)
+    assert event.decoded("dtstart") == BOOKING.starts_at and event.decoded("dtend") == BOOKING.ends_at
+    assert str(event["dtstart"].params["TZID"]) == "Europe/Brussels"
+    assert event.decoded("dtstart").replace(tzinfo=None) == datetime(2027, 3, 30, 10, 0)  # local wall time
+    assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Brussels"]
+    assert str(event["uid"]) == f"{REGISTRATION}@atelier.brussels"
+    assert "Room 2" in str(event["location"]) and "Brussels-Central" in str(event["location"])
+    assert str(event["url"]) == BOOKING.manage_url
+
+
+def test_a_session_change_updates_the_same_calendar_entry_with_a_higher_sequence():
+    moved = replace(BOOKING, starts_at=BOOKING.starts_at + timedelta(days=1), calendar_sequence=1)
+    first = only_event(calendar_entries(sent(kinds.REGISTRATION_CONFIRMED, contexts.seat(BOOKING)))[0])
+    changed = only_event(calendar_entries(sent(kinds.SESSION_CHANGED, contexts.session_changed(BOOKING, moved)))[0])
+    assert changed["uid"] == first["uid"]
+    assert changed.decoded("sequence") > first.decoded("sequence")
+    assert changed.decoded("dtstart") == moved.starts_at
+
+
+def test_messages_without_a_seat_carry_no_calendar_entry():
+    assert calendar_entries(sent(kinds.REGISTRATION_WAITLISTED, contexts.waitlisted(BOOKING, 2))) == []
+    assert calendar_entries(sent(kinds.REMINDER, contexts.seat(BOOKING))) == []
+
+
+def test_the_voucher_qr_code_holds_the_signed_payload_and_the_html_shows_it():
+    issued = events.ticket_issued(REGISTRATION)
+    message = sent(kinds.VOUCHER_ISSUED, contexts.ticket(issued))
+    [image] = images(message)
+    assert image.get_content_type() == "image/png"
+    assert decode_qr(image.get_content()) == [issued.qr_payload]
+    assert f'src="cid:{image["Content-ID"].strip("<>")}"' in html_text(message)
+
+
+def test_without_a_signed_payload_the_qr_code_holds_the_voucher_code():
+    issued = events.ticket_issued(REGISTRATION, qr_payload=None)
+    [image] = images(sent(kinds.VOUCHER_ISSUED, contexts.ticket(issued)))
+    assert decode_qr(image.get_content()) == [issued.code]
+
+
+def test_the_message_id_is_stable_for_one_cause_and_differs_between_causes():
+    assert message_id_for("e-1", "voucher_issued") == message_id_for("e-1", "voucher_issued")
+    assert message_id_for("e-1", "voucher_issued") != message_id_for("e-2", "voucher_issued")
+    assert message_id_for("e-1", "voucher_issued") != message_id_for("e-1", "registration_confirmed")
