@@ -4,7 +4,7 @@ VENV_PY := .venv/bin/python
 UV_VERSION := 0.13.8
 SERVICES := $(notdir $(wildcard services/*))
 
-.PHONY: help install demo up down status test test-unit lint seed report bench-registration bench-ticketing contracts \
+.PHONY: help install demo up down status test test-unit lint seed report bench-registration bench-ticketing bench-notifications contracts \
 	release-schemas replay-dlq
 
 help: ## list the commands
@@ -50,6 +50,9 @@ bench-registration: up ## registration throughput against the dev stack; prints 
 
 bench-ticketing: install ## vouchers per second ticketing's consumer issues on real Kafka and Postgres
 	@$(VENV_PY) bench/ticketing_throughput.py
+
+bench-notifications: install ## messages per second notifications delivers to a local SMTP server
+	@$(VENV_PY) bench/notifications_throughput.py
 
 contracts: install ## regenerate the JSON Schema files and AsyncAPI documents, then run the compatibility guard
 	@$(VENV_PY) -m atelier_schemas json-schema schemas/jsonschema

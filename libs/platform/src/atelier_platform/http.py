@@ -3,16 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .asyncapi import install_asyncapi
 from .logs import correlation_id
 from .runtime import Runtime
 
 CORRELATION_HEADER = "X-Correlation-ID"
+_bearer = HTTPBearer(auto_error=False)  # module level: FastAPI resolves the annotations below by name
+
+
+def bearer_token(role: str, setting: str) -> Callable[..., Awaitable[None]]:
+    """A dependency that lets a request through only with the bearer token in `settings.<setting>`.
+
+    401 without a token, 403 with a wrong one; compared in constant time.
+    """
+
+    async def require(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> None:
+        if credentials is None:
+            raise HTTPException(401, f"{role} token required", headers={"WWW-Authenticate": "Bearer"})
+        expected = getattr(request.app.state.settings, setting).get_secret_value()
+        if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
+            raise HTTPException(403, f"{role} token not valid")
+
+    return require
 
 
 def install_common(app: FastAPI) -> None:

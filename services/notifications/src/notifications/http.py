@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from atelier_platform.http import bearer_token
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 router = APIRouter()
-bearer = HTTPBearer(auto_error=False)
-
-
-def require_admin(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
-    if credentials is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "admin token required", headers={"WWW-Authenticate": "Bearer"}
-        )
-    expected = request.app.state.settings.admin_token.get_secret_value()
-    if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin token not valid")
+require_admin = bearer_token("admin", "admin_token")
 
 
 class MessageOut(BaseModel):

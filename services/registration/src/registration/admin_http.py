@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from atelier_platform.http import bearer_token
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from . import idempotency, programme, registrations
@@ -16,21 +15,7 @@ from .domain import Refused
 from .http import IdempotencyKey, Language, SessionOut, refusal_to_http
 from .report import build_report
 
-bearer = HTTPBearer(auto_error=False)
-
-
-def require_admin(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> None:
-    if credentials is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "admin token required", headers={"WWW-Authenticate": "Bearer"}
-        )
-    expected = request.app.state.settings.admin_token.get_secret_value()
-    if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin token not valid")
-
-
+require_admin = bearer_token("admin", "admin_token")
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 Topic = Literal["online_visibility", "social_media", "seo", "e_commerce", "digital_marketing", "other"]
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import secrets
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+from atelier_platform.http import bearer_token
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from . import clock, station_store, vouchers
@@ -18,7 +17,6 @@ from .codes import normalise
 from .scanning import Verdict, scan
 
 router = APIRouter()
-bearer = HTTPBearer(auto_error=False)
 
 
 async def within_rate_limit(request: Request) -> None:
@@ -36,17 +34,7 @@ async def within_rate_limit(request: Request) -> None:
         )
 
 
-async def require_conductor(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
-    if credentials is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "conductor token required", headers={"WWW-Authenticate": "Bearer"}
-        )
-    expected = request.app.state.settings.conductor_token.get_secret_value()
-    if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "conductor token not valid")
+require_conductor = bearer_token("conductor", "conductor_token")
 
 
 def canonical_code(code: str) -> str:
