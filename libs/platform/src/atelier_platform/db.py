@@ -20,7 +20,13 @@ def migrate(database_url: str, service_migrations: Path) -> int:
     return len(pending)
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Nothing to reset: our code never changes session state (no SET, LISTEN or session-level
+    locks; advisory locks are transaction-level). Skipping asyncpg's reset saves a round trip
+    on every release, which on a busy machine is a good part of a request's cost."""
+
+
 async def create_pool(database_url: str, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=max_size)
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=max_size, reset=_keep_session)
     assert pool is not None
     return pool
