@@ -56,8 +56,13 @@ async def run(infra: dict[str, str], *, messages: int, senders: int, through_kaf
             for registration in registrations:
                 await handle(database.pool, handlers, registration)
         with RecordingSmtpServer(free_port()) as smtp:
-            process = NotificationsProcess(infra, database_url=database.url, smtp_port=smtp.port,
-                                           log=logs / f"notifications-{senders}-{through_kafka}.log", senders=senders)
+            process = NotificationsProcess(
+                infra,
+                database_url=database.url,
+                smtp_port=smtp.port,
+                log=logs / f"notifications-{senders}-{through_kafka}.log",
+                senders=senders,
+            )
             await process.start()
             try:
                 started = time.monotonic()
@@ -71,8 +76,13 @@ async def run(infra: dict[str, str], *, messages: int, senders: int, through_kaf
     first, last = (started if through_kafka else arrivals[0]), arrivals[-1]
     span = last - first
     rate = (messages if through_kafka else messages - 1) / span
-    return {"senders": senders, "path": "Kafka → SMTP" if through_kafka else "queue → SMTP",
-            "messages": messages, "seconds": span, "rate": rate}
+    return {
+        "senders": senders,
+        "path": "Kafka → SMTP" if through_kafka else "queue → SMTP",
+        "messages": messages,
+        "seconds": span,
+        "rate": rate,
+    }
 
 
 async def main() -> None:
@@ -89,8 +99,10 @@ async def main() -> None:
     print(f"| {'path':<13} | senders | messages | seconds | messages/s |")
     print(f"|{'-' * 15}|---------|----------|---------|------------|")
     for row in rows:
-        print(f"| {row['path']:<13} | {row['senders']:>7} | {row['messages']:>8} | {row['seconds']:>7.1f} "
-              f"| {row['rate']:>10.0f} |")
+        print(
+            f"| {row['path']:<13} | {row['senders']:>7} | {row['messages']:>8} | {row['seconds']:>7.1f} "
+            f"| {row['rate']:>10.0f} |"
+        )
     print(f"\nservice logs: {logs}")
 
 

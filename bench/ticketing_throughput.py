@@ -69,19 +69,33 @@ async def issue(bootstrap: str, pool: asyncpg.Pool, count: int) -> tuple[float, 
         sent = []
         for story in stories:
             headers, value = cloud_event(story).to_kafka()
-            sent.append(await producer.send(REGISTRATION_EVENTS, value=value, key=story.key().encode(),
-                                            headers=[(k, v.encode()) for k, v in headers.items()]))
+            sent.append(
+                await producer.send(
+                    REGISTRATION_EVENTS,
+                    value=value,
+                    key=story.key().encode(),
+                    headers=[(k, v.encode()) for k, v in headers.items()],
+                )
+            )
         await asyncio.gather(*sent)
     finally:
         await producer.stop()
     vouchers_at = announced_at = None
     while announced_at is None:
         await asyncio.sleep(0.05)
-        if vouchers_at is None and await pool.fetchval(
-                "SELECT count(*) FROM vouchers WHERE registration_id = ANY($1::uuid[])", ids) == count:
+        if (
+            vouchers_at is None
+            and await pool.fetchval("SELECT count(*) FROM vouchers WHERE registration_id = ANY($1::uuid[])", ids)
+            == count
+        ):
             vouchers_at = time.monotonic() - started
-        if vouchers_at is not None and await pool.fetchval(
-                "SELECT count(*) FROM outbox WHERE key = ANY($1::text[]) AND sent_at IS NOT NULL", keys) == count:
+        if (
+            vouchers_at is not None
+            and await pool.fetchval(
+                "SELECT count(*) FROM outbox WHERE key = ANY($1::text[]) AND sent_at IS NOT NULL", keys
+            )
+            == count
+        ):
             announced_at = time.monotonic() - started
     return vouchers_at, announced_at
 
