@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from atelier_schemas import AttendanceRecorded, CloudEvent, Participant, RegistrationConfirmed, SessionInfo
+from atelier_schemas import AttendanceRecorded, CloudEvent
 from atelier_schemas.topics import REGISTRATION_EVENTS, dead_letter
 from support.api import unique_email
 from support.kafka import cloud_event, publish_event, read_topic
 from support.mail import wait_for_mail
-
-
-def confirmed(email: str) -> RegistrationConfirmed:
-    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=5)
-    return RegistrationConfirmed(
-        registration_id=uuid.uuid4(),
-        registration_code="R-NEWER001",
-        session=SessionInfo(
-            session_id=uuid.uuid4(),
-            title="Online sales",
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=2),
-            room="Room 3",
-            language="en",
-        ),
-        participant=Participant(name="Noor Claes", email=email, language="en"),
-        wants_voucher=True,
-        origin_station_id="008812005",
-    )
+from support.notification_events import confirmed
 
 
 async def test_types_nobody_handles_are_skipped_and_unknown_fields_ignored_without_dead_letters(
@@ -37,7 +18,7 @@ async def test_types_nobody_handles_are_skipped_and_unknown_fields_ignored_witho
 ):
     bootstrap = infra["KAFKA_BOOTSTRAP_SERVERS"]
     email = unique_email()
-    good = confirmed(email)
+    good = confirmed(email, voucher_from="008812005")
     key = good.key()  # one key: one partition, read in this order by each consumer group
     from_the_future = CloudEvent(type="be.atelier.registration.teleported.v1", source="/newer", data={"to": "Mars"})
     not_handled_here = cloud_event(

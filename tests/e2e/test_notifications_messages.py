@@ -85,8 +85,14 @@ async def test_a_seat_its_voucher_a_session_change_and_a_cancellation_each_reach
     mails = await wait_for_mail(maildir, email, count=5, timeout=60)
 
     assert received_subjects(maildir, email) == subjects(
-        language, kinds.REGISTRATION_CONFIRMED, kinds.VOUCHER_ISSUED, kinds.SESSION_CHANGED, kinds.VOUCHER_VOIDED,
-        kinds.REGISTRATION_CANCELLED, code=issued.code)
+        language,
+        kinds.REGISTRATION_CONFIRMED,
+        kinds.VOUCHER_ISSUED,
+        kinds.SESSION_CHANGED,
+        kinds.VOUCHER_VOIDED,
+        kinds.REGISTRATION_CANCELLED,
+        code=issued.code,
+    )
     assert {m["Content-Language"] for m in mails} == {language}
     assert all(plain_text(m).startswith({"fr": "Bonjour", "nl": "Hallo", "en": "Hello"}[language]) for m in mails)
 
@@ -122,9 +128,11 @@ async def test_the_waiting_line_a_promotion_an_organisers_cancellation_and_a_ref
     await wait_for_mail(maildir, rejected_email, count=2, timeout=60)
 
     assert received_subjects(maildir, waiting_email) == subjects(
-        language, kinds.REGISTRATION_WAITLISTED, kinds.REGISTRATION_PROMOTED, kinds.REGISTRATION_CANCELLED_BY_ORGANISER)
+        language, kinds.REGISTRATION_WAITLISTED, kinds.REGISTRATION_PROMOTED, kinds.REGISTRATION_CANCELLED_BY_ORGANISER
+    )
     assert received_subjects(maildir, rejected_email) == subjects(
-        language, kinds.REGISTRATION_CONFIRMED, kinds.VOUCHER_REJECTED)
+        language, kinds.REGISTRATION_CONFIRMED, kinds.VOUCHER_REJECTED
+    )
     by_subject = {subject_of(m): m for m in mails}
     assert " 2" in plain_text(by_subject[SUBJECTS[language][kinds.REGISTRATION_WAITLISTED]])
     assert "Trainer ill" in plain_text(by_subject[SUBJECTS[language][kinds.REGISTRATION_CANCELLED_BY_ORGANISER]])
@@ -153,7 +161,8 @@ async def test_the_admin_log_shows_what_was_sent_and_when_behind_its_token(infra
     async with httpx.AsyncClient() as client:
         for _ in range(20):  # the email is out; its status row is committed right after
             response = await client.get(
-                url, params=params, headers={"Authorization": f"Bearer {infra['NOTIFICATIONS_ADMIN_TOKEN']}"})
+                url, params=params, headers={"Authorization": f"Bearer {infra['NOTIFICATIONS_ADMIN_TOKEN']}"}
+            )
             if response.json()["messages"][0]["status"] == "sent":
                 break
             await asyncio.sleep(0.25)

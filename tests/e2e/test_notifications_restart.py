@@ -25,9 +25,7 @@ async def database(infra):
         yield database
 
 
-async def test_killed_with_pending_messages_and_reminders_it_sends_each_once_after_a_restart(
-    infra, database, tmp_path
-):
+async def test_killed_with_pending_messages_and_reminders_it_sends_each_once_after_a_restart(infra, database, tmp_path):
     smtp = RecordingSmtpServer(free_port())  # not started yet: nothing can be delivered before the kill
     notifications = NotificationsProcess(
         infra,
@@ -60,7 +58,8 @@ async def test_killed_with_pending_messages_and_reminders_it_sends_each_once_aft
     try:
         assert await eventually(all_queued_and_tried, timeout=60), notifications.log_tail()
         scheduled = await database.pool.fetchval(
-            "SELECT count(*) FROM reminders WHERE registration_id = ANY($1::uuid[]) AND status = 'scheduled'", ids)
+            "SELECT count(*) FROM reminders WHERE registration_id = ANY($1::uuid[]) AND status = 'scheduled'", ids
+        )
         assert scheduled == len(registrations)
 
         await notifications.kill()

@@ -85,9 +85,12 @@ async def test_a_5xx_for_one_address_fails_that_message_only(infra, notification
     for other in others:
         assert await eventually(lambda other=other: smtp.to(str(other.participant.email)), timeout=60)
     failures = await wait_for_records(
-        infra["KAFKA_BOOTSTRAP_SERVERS"], NOTIFICATIONS_EVENTS,
-        lambda r: r.key == str(refused.registration_id).encode()
-        and headers_of(r)["ce_type"] == "be.atelier.notifications.failed.v1",
+        infra["KAFKA_BOOTSTRAP_SERVERS"],
+        NOTIFICATIONS_EVENTS,
+        lambda r: (
+            r.key == str(refused.registration_id).encode()
+            and headers_of(r)["ce_type"] == "be.atelier.notifications.failed.v1"
+        ),
     )
     assert len(failures) == 1
     assert payload(failures[0])["kind"] == kinds.REGISTRATION_CONFIRMED

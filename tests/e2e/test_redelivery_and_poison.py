@@ -4,39 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
 
-from atelier_schemas import Participant, RegistrationConfirmed, SessionInfo
+from atelier_schemas import RegistrationConfirmed
 from atelier_schemas.topics import REGISTRATION_EVENTS, dead_letter
 from support.api import unique_email
 from support.kafka import cloud_event, headers_of, publish_event, publish_raw, wait_for_records
 from support.mail import received_for, wait_for_mail
-
-
-def confirmed(email: str) -> RegistrationConfirmed:
-    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
-    return RegistrationConfirmed(
-        registration_id=uuid.uuid4(),
-        registration_code="R-TEST0001",
-        session=SessionInfo(
-            session_id=uuid.uuid4(),
-            title="Social media",
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=2),
-            room="Room 1",
-            language="en",
-        ),
-        participant=Participant(name="Sam Janssens", email=email, language="en"),
-        wants_voucher=True,
-        origin_station_id="008814001",
-    )
+from support.notification_events import confirmed
 
 
 async def test_the_same_event_delivered_twice_gives_one_voucher_and_one_email_each(
     infra, services, ticketing_db, notifications_db
 ):
     email = unique_email()
-    message = confirmed(email)
+    message = confirmed(email, voucher_from="008814001")
     event = cloud_event(message)
     bootstrap = infra["KAFKA_BOOTSTRAP_SERVERS"]
     await publish_event(bootstrap, event, message.key(), REGISTRATION_EVENTS)
@@ -63,7 +44,7 @@ async def test_the_same_event_delivered_twice_gives_one_voucher_and_one_email_ea
 async def test_poison_records_are_dead_lettered_and_the_partition_keeps_flowing(infra, services, ticketing_db):
     bootstrap = infra["KAFKA_BOOTSTRAP_SERVERS"]
     key = uuid.uuid4().hex  # same key: same partition as the good event that follows
-    good = confirmed(unique_email())
+    good = confirmed(unique_email(), voucher_from="008814001")
     not_json = cloud_event(good)
     invalid = cloud_event(good).__class__(
         type=RegistrationConfirmed.TYPE, source="/tests", data={"registration_id": "not-a-uuid"}

@@ -39,7 +39,8 @@ async def voucher_for(infra, *messages) -> dict:
     """Publish a registration's events; the TicketIssued that followed."""
     await publish(infra["KAFKA_BOOTSTRAP_SERVERS"], *messages)
     issued = await wait_for_records(
-        infra["KAFKA_BOOTSTRAP_SERVERS"], TICKETING_EVENTS, of_registration(messages[0].registration_id))
+        infra["KAFKA_BOOTSTRAP_SERVERS"], TICKETING_EVENTS, of_registration(messages[0].registration_id)
+    )
     return payload(issued[0])
 
 
@@ -57,8 +58,9 @@ async def test_a_conductor_validates_a_voucher_on_its_day_once(infra, services, 
     assert second.status_code == 409
     assert (second.json()["result"], second.json()["used_at"]) == ("already_used", first.json()["used_at"])
     assert looked_up.json()["status"] == "used"
-    records = await wait_for_records(infra["KAFKA_BOOTSTRAP_SERVERS"], TICKETING_EVENTS,
-                                     of_registration(today["confirmed"].registration_id), count=2)
+    records = await wait_for_records(
+        infra["KAFKA_BOOTSTRAP_SERVERS"], TICKETING_EVENTS, of_registration(today["confirmed"].registration_id), count=2
+    )
     assert [headers_of(r)["ce_type"] for r in records][1:] == [VALIDATED]
 
 
@@ -67,8 +69,12 @@ async def test_a_scan_is_refused_with_its_reason(infra, services, conductor):
     cancelled_today = registration_events(session=session_on(brussels_today()))
     not_today = (await voucher_for(infra, next_week["confirmed"]))["code"]
     await publish(infra["KAFKA_BOOTSTRAP_SERVERS"], cancelled_today["confirmed"], cancelled_today["cancelled"])
-    issued_then_voided = await wait_for_records(infra["KAFKA_BOOTSTRAP_SERVERS"], TICKETING_EVENTS,
-                                                of_registration(cancelled_today["confirmed"].registration_id), count=2)
+    issued_then_voided = await wait_for_records(
+        infra["KAFKA_BOOTSTRAP_SERVERS"],
+        TICKETING_EVENTS,
+        of_registration(cancelled_today["confirmed"].registration_id),
+        count=2,
+    )
     void = payload(issued_then_voided[0])["code"]
     base = services["ticketing"]
 
@@ -100,8 +106,14 @@ async def test_a_look_up_tells_status_holder_origin_and_date_and_nothing_more(in
 
     assert found.status_code == 200
     assert found.json() == {
-        "code": issued["code"], "status": "issued", "holder_name": "Camille Dubois", "origin_station_id": "008841004",
-        "origin_name_fr": "Liège-Guillemins", "origin_name_nl": "Luik-Guillemins", "valid_on": issued["valid_on"]}
+        "code": issued["code"],
+        "status": "issued",
+        "holder_name": "Camille Dubois",
+        "origin_station_id": "008841004",
+        "origin_name_fr": "Liège-Guillemins",
+        "origin_name_nl": "Luik-Guillemins",
+        "valid_on": issued["valid_on"],
+    }
     assert set(found.json()) == VOUCHER_FIELDS
     assert mistyped.status_code == 400
 
@@ -127,8 +139,14 @@ async def test_look_ups_and_scans_are_limited_per_client_address(services, condu
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("liege", "008841004"), ("LUIK", "008841004"), ("bruxelles midi", "008814001"), ("Brussel-Zuid", "008814001"),
-     ("anvers", "008821006"), ("Antwerpen Centraal", "008821006")],
+    [
+        ("liege", "008841004"),
+        ("LUIK", "008841004"),
+        ("bruxelles midi", "008814001"),
+        ("Brussel-Zuid", "008814001"),
+        ("anvers", "008821006"),
+        ("Antwerpen Centraal", "008821006"),
+    ],
 )
 async def test_stations_are_found_by_either_name_whatever_the_accents_and_case(services, query, expected):
     async with client_from("127.0.0.26") as client:

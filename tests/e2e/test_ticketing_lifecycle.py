@@ -19,15 +19,14 @@ from support.ticketing import (
 from ticketing.signing import public_key_from_jwk, verify_qr_payload
 
 
-async def test_a_voucher_cancelled_after_issue_is_voided_and_both_events_go_out_in_order(
-    infra, services, ticketing_db
-):
+async def test_a_voucher_cancelled_after_issue_is_voided_and_both_events_go_out_in_order(infra, services, ticketing_db):
     bootstrap = infra["KAFKA_BOOTSTRAP_SERVERS"]
     story = registration_events()
     await publish(bootstrap, story["confirmed"], story["cancelled"])
 
-    records = await wait_for_records(bootstrap, TICKETING_EVENTS, of_registration(story["confirmed"].registration_id),
-                                     count=2)
+    records = await wait_for_records(
+        bootstrap, TICKETING_EVENTS, of_registration(story["confirmed"].registration_id), count=2
+    )
     assert [headers_of(r)["ce_type"] for r in records] == [ISSUED, VOIDED]
     issued, voided = (payload(r) for r in records)
     assert (voided["code"], voided["reason"]) == (issued["code"], "registration_cancelled")
@@ -48,9 +47,7 @@ async def test_a_cancellation_that_arrives_before_its_confirmation_leaves_no_vou
     assert [r for r in await read_topic(bootstrap, TICKETING_EVENTS) if of_registration(registration_id)(r)] == []
 
 
-async def test_a_promoted_registration_gets_a_voucher_whose_qr_payload_verifies_with_the_published_key(
-    infra, services
-):
+async def test_a_promoted_registration_gets_a_voucher_whose_qr_payload_verifies_with_the_published_key(infra, services):
     bootstrap = infra["KAFKA_BOOTSTRAP_SERVERS"]
     story = registration_events(origin="008814001", holder="Sam Janssens")
     await publish(bootstrap, story["waitlisted"], story["promoted"])

@@ -36,8 +36,15 @@ def smtp():
 
 
 def settings(port: int, **overrides) -> Settings:
-    return Settings(database_url="unused", admin_token="t" * 16, smtp_host="127.0.0.1", smtp_port=port,
-                    retry_base_seconds=0.2, retry_max_seconds=0.5, **overrides)
+    return Settings(
+        database_url="unused",
+        admin_token="t" * 16,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        retry_base_seconds=0.2,
+        retry_max_seconds=0.5,
+        **overrides,
+    )
 
 
 async def deliver_all(pool: asyncpg.Pool, port: int, **overrides) -> None:
@@ -74,7 +81,9 @@ async def test_a_registrations_messages_leave_in_the_order_of_their_causes_not_o
 
     received = smtp.to(email)
     assert [m["Subject"] for m in received] == [
-        "Registration confirmed: SEO basics", f"Your train voucher to Brussels-Central: {issued.code}"]
+        "Registration confirmed: SEO basics",
+        f"Your train voucher to Brussels-Central: {issued.code}",
+    ]
 
 
 async def test_a_5xx_reply_fails_that_message_at_once_and_says_so_while_others_go_through(pool, smtp):

@@ -104,16 +104,23 @@ async def test_queueing_the_same_cause_twice_records_one_message(pool):
     registration_id = uuid.uuid4()
     async with pool.acquire() as conn:
         for _ in range(2):
-            await queue_message(conn, cause="event-x", kind=kinds.VOUCHER_ISSUED, registration_id=registration_id,
-                                caused_at=datetime.now(UTC), context={})
+            await queue_message(
+                conn,
+                cause="event-x",
+                kind=kinds.VOUCHER_ISSUED,
+                registration_id=registration_id,
+                caused_at=datetime.now(UTC),
+                context={},
+            )
     assert await kinds_of(pool, registration_id) == [kinds.VOUCHER_ISSUED]
 
 
 async def test_a_confirmation_schedules_one_reminder_a_day_before_the_session(pool):
     seated = events.confirmed(unique_email())
     await apply(pool, seated)
-    reminder = await pool.fetchrow("SELECT due_at, status FROM reminders WHERE registration_id = $1",
-                                   seated.registration_id)
+    reminder = await pool.fetchrow(
+        "SELECT due_at, status FROM reminders WHERE registration_id = $1", seated.registration_id
+    )
     assert reminder["due_at"] == seated.session.starts_at - timedelta(hours=24)
     assert reminder["status"] == "scheduled"
 
@@ -127,8 +134,12 @@ async def test_no_reminder_when_the_registration_comes_within_a_day_of_the_sessi
 async def test_cancelling_the_registration_or_the_session_cancels_the_reminder(pool):
     by_participant = events.confirmed(unique_email())
     in_cancelled_session = events.confirmed(unique_email())
-    for message in (by_participant, in_cancelled_session, events.cancelled(by_participant),
-                    events.session_cancelled(in_cancelled_session.session)):
+    for message in (
+        by_participant,
+        in_cancelled_session,
+        events.cancelled(by_participant),
+        events.session_cancelled(in_cancelled_session.session),
+    ):
         await apply(pool, message)
     statuses = await pool.fetch(
         "SELECT status FROM reminders WHERE registration_id = ANY($1::uuid[])",
@@ -152,8 +163,10 @@ async def test_a_due_reminder_becomes_one_message_however_often_the_scheduler_lo
     await look_for_due_reminders(pool, seated.session, times=3)
 
     assert await kinds_of(pool, seated.registration_id) == [kinds.REGISTRATION_CONFIRMED, kinds.REMINDER]
-    assert await pool.fetchval("SELECT status FROM reminders WHERE registration_id = $1",
-                               seated.registration_id) == "queued"
+    assert (
+        await pool.fetchval("SELECT status FROM reminders WHERE registration_id = $1", seated.registration_id)
+        == "queued"
+    )
     await apply(pool, events.session_changed(seated.session, starts_at=seated.session.starts_at + timedelta(days=2)))
     await look_for_due_reminders(pool, seated.session)
     reminders = [k for k in await kinds_of(pool, seated.registration_id) if k == kinds.REMINDER]
@@ -173,20 +186,25 @@ async def test_a_reminder_whose_session_was_cancelled_before_the_registration_wa
     await apply(pool, seated)
     await look_for_due_reminders(pool, seated.session)
     assert await kinds_of(pool, seated.registration_id) == [kinds.REGISTRATION_CONFIRMED]
-    assert await pool.fetchval("SELECT status FROM reminders WHERE registration_id = $1",
-                               seated.registration_id) == "cancelled"
+    assert (
+        await pool.fetchval("SELECT status FROM reminders WHERE registration_id = $1", seated.registration_id)
+        == "cancelled"
+    )
 
 
 async def test_a_reminder_found_after_its_session_started_expires_unsent(pool):
     started = events.session(starts_at=datetime.now(UTC) - timedelta(minutes=1))
     seated = events.confirmed(unique_email(), at=started)
     # Confirmed long before; the service was down while the reminder was due.
-    await apply(pool, seated, handlers=Handlers(reminder_before=timedelta(hours=1)),
-                at=datetime.now(UTC) - timedelta(days=2))
+    await apply(
+        pool, seated, handlers=Handlers(reminder_before=timedelta(hours=1)), at=datetime.now(UTC) - timedelta(days=2)
+    )
     await SCHEDULER.queue_due(pool)
     assert await kinds_of(pool, seated.registration_id) == [kinds.REGISTRATION_CONFIRMED]
-    assert await pool.fetchval("SELECT status FROM reminders WHERE registration_id = $1",
-                               seated.registration_id) == "expired"
+    assert (
+        await pool.fetchval("SELECT status FROM reminders WHERE registration_id = $1", seated.registration_id)
+        == "expired"
+    )
 
 
 async def test_a_queued_reminder_not_yet_sent_is_dropped_when_the_registration_is_cancelled(pool):

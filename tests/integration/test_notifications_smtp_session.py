@@ -18,7 +18,9 @@ USER, PASSWORD = "atelier", "s3cret-for-tests"
 
 def authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        USER.encode(), PASSWORD.encode())
+        USER.encode(),
+        PASSWORD.encode(),
+    )
     return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 235 or 535 itself
 
 
@@ -32,8 +34,14 @@ def strict_smtp(ca):
     """Refuses mail before STARTTLS, and before logging in over TLS."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    with RecordingSmtpServer(free_port(), tls_context=context, require_starttls=True, auth_required=True,
-                             auth_require_tls=True, authenticator=authenticate) as server:
+    with RecordingSmtpServer(
+        free_port(),
+        tls_context=context,
+        require_starttls=True,
+        auth_required=True,
+        auth_require_tls=True,
+        authenticator=authenticate,
+    ) as server:
         yield server
 
 
@@ -56,8 +64,9 @@ def note(to: str) -> EmailMessage:
 
 
 async def test_starttls_and_login_from_settings_get_the_message_through(strict_smtp, ca_file):
-    mailer = Mailer(settings(strict_smtp.port, SMTP_STARTTLS=True, SMTP_USERNAME=USER, SMTP_PASSWORD=PASSWORD,
-                             SMTP_CA_FILE=ca_file))
+    mailer = Mailer(
+        settings(strict_smtp.port, SMTP_STARTTLS=True, SMTP_USERNAME=USER, SMTP_PASSWORD=PASSWORD, SMTP_CA_FILE=ca_file)
+    )
     try:
         await mailer.send(note("tls@example.be"))
     finally:
@@ -66,8 +75,9 @@ async def test_starttls_and_login_from_settings_get_the_message_through(strict_s
 
 
 async def test_wrong_credentials_are_a_transient_server_problem_not_the_messages(strict_smtp, ca_file):
-    mailer = Mailer(settings(strict_smtp.port, SMTP_STARTTLS=True, SMTP_USERNAME=USER, SMTP_PASSWORD="wrong",
-                             SMTP_CA_FILE=ca_file))
+    mailer = Mailer(
+        settings(strict_smtp.port, SMTP_STARTTLS=True, SMTP_USERNAME=USER, SMTP_PASSWORD="wrong", SMTP_CA_FILE=ca_file)
+    )
     with pytest.raises(ServerUnavailable) as refused:
         await mailer.send(note("wrong-password@example.be"))
     assert "535" in str(refused.value) and not is_permanent(refused.value)

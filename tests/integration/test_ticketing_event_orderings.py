@@ -117,7 +117,8 @@ async def test_two_events_of_one_registration_at_once_on_two_consumers_end_as_in
         story = registration_events()
         events = [cloud_event(story[first]), cloud_event(story[second])]
         await asyncio.gather(
-            *(member.handle(record_of(e)) for member, e in zip(two_members.consumers, events, strict=True)))
+            *(member.handle(record_of(e)) for member, e in zip(two_members.consumers, events, strict=True))
+        )
 
         vouchers = await vouchers_of(two_members.pool, story[C].registration_id)
         assert len(vouchers) <= 1

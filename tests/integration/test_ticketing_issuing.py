@@ -41,8 +41,13 @@ async def test_a_voucher_names_holder_and_origin_in_both_languages_and_is_valid_
     assert normalise(issued["code"]) == issued["code"]
 
     facts = verify_qr_payload(issued["qr_payload"], ticketing.signer.public_key)
-    assert facts == {"k": ticketing.signer.key_id, "c": issued["code"], "d": "2027-01-13", "o": "008841004",
-                     "h": "Émilie Dubois-Lefèvre"}
+    assert facts == {
+        "k": ticketing.signer.key_id,
+        "c": issued["code"],
+        "d": "2027-01-13",
+        "o": "008841004",
+        "h": "Émilie Dubois-Lefèvre",
+    }
 
     [voucher] = await vouchers_of(ticketing.pool, story["confirmed"].registration_id)
     assert (voucher["code"], voucher["status"]) == (issued["code"], "issued")

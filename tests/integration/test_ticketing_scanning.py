@@ -53,8 +53,11 @@ async def test_the_day_is_the_brussels_day(ticketing):
     assert (await scan(ticketing.pool, code, datetime(2027, 1, 11, 23, 30, tzinfo=UTC))).verdict == "validated"
 
 
-@pytest.mark.parametrize("moment", [datetime(2027, 1, 11, 12, tzinfo=UTC), datetime(2027, 1, 12, 23, 30, tzinfo=UTC)],
-                         ids=["the-day-before", "just-after-midnight-in-brussels"])
+@pytest.mark.parametrize(
+    "moment",
+    [datetime(2027, 1, 11, 12, tzinfo=UTC), datetime(2027, 1, 12, 23, 30, tzinfo=UTC)],
+    ids=["the-day-before", "just-after-midnight-in-brussels"],
+)
 async def test_a_voucher_scanned_on_another_day_is_refused_and_stays_valid(ticketing, moment):
     code, registration_id = await issued_voucher(ticketing)
     refused = await scan(ticketing.pool, code, moment)

@@ -54,8 +54,13 @@ def confirmed(
     at: SessionInfo | None = None,
     registration_id: uuid.UUID | None = None,
     manage_url: str | None = "https://atelier.brussels/r/manage?token=k3J9",
+    voucher_from: str | None = None,
 ) -> RegistrationConfirmed:
-    return RegistrationConfirmed(**_facts(email, language, at, registration_id), manage_url=manage_url)
+    """`voucher_from`: the origin station of a participant who asks for the train voucher."""
+    facts = _facts(email, language, at, registration_id)
+    if voucher_from:
+        facts.update(wants_voucher=True, origin_station_id=voucher_from)
+    return RegistrationConfirmed(**facts, manage_url=manage_url)
 
 
 def waitlisted(email: str, *, language: str = "en", at: SessionInfo | None = None, position: int = 3):
@@ -79,8 +84,9 @@ def cancelled(
 
 
 def _same_registration(registration) -> dict:
-    return registration.model_dump(include={"registration_id", "registration_code", "session", "participant",
-                                            "wants_voucher", "origin_station_id"})
+    return registration.model_dump(
+        include={"registration_id", "registration_code", "session", "participant", "wants_voucher", "origin_station_id"}
+    )
 
 
 def session_changed(before: SessionInfo, *, starts_at: datetime | None = None, room: str | None = None):

@@ -80,7 +80,7 @@ class RecordingSmtpServer:
     @property
     def messages(self) -> list[EmailMessage]:
         with self._recorder.lock:
-            unparsed = [raw for _, raw in self._recorder.accepted[len(self._parsed):]]
+            unparsed = [raw for _, raw in self._recorder.accepted[len(self._parsed) :]]
         self._parsed += [email.message_from_bytes(raw, policy=email.policy.default) for raw in unparsed]
         return list(self._parsed)
 

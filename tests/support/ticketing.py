@@ -51,12 +51,21 @@ def brussels_today() -> date:
 
 def session_on(day: date, at: time = time(10, 0)) -> SessionInfo:
     starts = datetime.combine(day, at, tzinfo=BRUSSELS)
-    return SessionInfo(session_id=uuid.uuid4(), title="SEO basics", starts_at=starts,
-                       ends_at=starts + timedelta(hours=2), room="Room 2", language="nl")
+    return SessionInfo(
+        session_id=uuid.uuid4(),
+        title="SEO basics",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        room="Room 2",
+        language="nl",
+    )
 
 
 def registration_events(
-    *, origin: str | None = ANTWERPEN_CENTRAAL, wants_voucher: bool = True, session: SessionInfo | None = None,
+    *,
+    origin: str | None = ANTWERPEN_CENTRAAL,
+    wants_voucher: bool = True,
+    session: SessionInfo | None = None,
     holder: str = "Lena Peeters",
 ) -> dict[str, Message]:
     """Every event registration may publish about one new registration, by name."""
@@ -80,9 +89,18 @@ def record_of(event: CloudEvent) -> ConsumerRecord:
     """The Kafka record that carries `event`, as a subscriber hands it to EventConsumer."""
     headers, value = event.to_kafka()
     return ConsumerRecord(
-        topic=REGISTRATION_EVENTS, partition=0, offset=0, timestamp=0, timestamp_type=0,
-        key=(event.subject or "").encode(), value=value, checksum=None, serialized_key_size=0,
-        serialized_value_size=len(value), headers=[(k, v.encode()) for k, v in headers.items()])
+        topic=REGISTRATION_EVENTS,
+        partition=0,
+        offset=0,
+        timestamp=0,
+        timestamp_type=0,
+        key=(event.subject or "").encode(),
+        value=value,
+        checksum=None,
+        serialized_key_size=0,
+        serialized_value_size=len(value),
+        headers=[(k, v.encode()) for k, v in headers.items()],
+    )
 
 
 async def vouchers_of(conn: asyncpg.Connection | asyncpg.Pool, registration_id: uuid.UUID) -> list[asyncpg.Record]:
@@ -92,14 +110,16 @@ async def vouchers_of(conn: asyncpg.Connection | asyncpg.Pool, registration_id: 
 async def published_types(conn: asyncpg.Connection | asyncpg.Pool, registration_id: uuid.UUID) -> list[str]:
     """Types of the events ticketing's outbox holds for this registration, in order."""
     rows = await conn.fetch(
-        "SELECT headers->>'ce_type' AS type FROM outbox WHERE key = $1 ORDER BY position", str(registration_id))
+        "SELECT headers->>'ce_type' AS type FROM outbox WHERE key = $1 ORDER BY position", str(registration_id)
+    )
     return [row["type"] for row in rows]
 
 
 async def handled(conn: asyncpg.Connection | asyncpg.Pool, event_ids: list[str], group: str = "ticketing") -> int:
     """How many of these events the group applied (a dead-lettered event has no inbox row)."""
     return await conn.fetchval(
-        "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::text[])", group, event_ids)
+        "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::text[])", group, event_ids
+    )
 
 
 async def wait_until_handled(conn: asyncpg.Connection, event_ids: list[str], timeout: float = 30) -> int:
@@ -138,8 +158,9 @@ async def running_ticketing(infra: dict[str, str], consumers: int = 1) -> AsyncI
     pools = [await create_pool(infra["TICKETING_DATABASE_URL"]) for _ in range(consumers)]
     try:
         handlers = event_handlers(Decimal("9.60"), signer)
-        yield Ticketing(pools[0], [EventConsumer(group=GROUP, pool=p, producer=producer, handlers=handlers)
-                                   for p in pools], signer)
+        yield Ticketing(
+            pools[0], [EventConsumer(group=GROUP, pool=p, producer=producer, handlers=handlers) for p in pools], signer
+        )
     finally:
         for pool in pools:
             await pool.close()
@@ -150,7 +171,9 @@ async def published(conn: asyncpg.Connection | asyncpg.Pool, registration_id: uu
     """Payloads of the events of this type that ticketing's outbox holds for this registration."""
     rows = await conn.fetch(
         "SELECT value FROM outbox WHERE key = $1 AND headers->>'ce_type' = $2 ORDER BY position",
-        str(registration_id), type_)
+        str(registration_id),
+        type_,
+    )
     return [json.loads(row["value"]) for row in rows]
 
 

@@ -109,15 +109,22 @@ def test_a_language_without_templates_fails():
 def test_the_confirmation_shows_session_time_in_brussels_room_address_code_and_cancel_link():
     message = rendered(kinds.REGISTRATION_CONFIRMED, "en")
     assert message.subject == "Registration confirmed: SEO basics"
-    for fact in ("Tuesday, 12 January 2027", "10:00 – 12:00", "Room 2", ADDRESS["en"], "R-7KQ2M9PX",
-                 "https://atelier.brussels/r/0b9d?token=k3J9"):
+    for fact in (
+        "Tuesday, 12 January 2027",
+        "10:00 – 12:00",
+        "Room 2",
+        ADDRESS["en"],
+        "R-7KQ2M9PX",
+        "https://atelier.brussels/r/0b9d?token=k3J9",
+    ):
         assert fact in message.text
         assert fact.replace("'", "&#39;") in message.html
 
 
 def test_summer_sessions_are_shown_in_summer_time():
-    summer = contexts.seat(replace(BOOKING, starts_at=datetime(2027, 7, 6, 8, tzinfo=UTC),
-                                   ends_at=datetime(2027, 7, 6, 10, tzinfo=UTC)))
+    summer = contexts.seat(
+        replace(BOOKING, starts_at=datetime(2027, 7, 6, 8, tzinfo=UTC), ends_at=datetime(2027, 7, 6, 10, tzinfo=UTC))
+    )
     message = render(kinds.REGISTRATION_CONFIRMED, "fr", "Lena", json.loads(json.dumps(summer)))
     assert "mardi 6 juillet 2027" in message.text and "10:00 – 12:00" in message.text
 

@@ -25,7 +25,12 @@ PAYLOAD_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 def test_the_payload_verifies_with_the_published_key_and_carries_the_voucher_facts():
     assert PAYLOAD.startswith("ATV1.")
     assert verify_qr_payload(PAYLOAD, PUBLISHED) == {
-        "k": SIGNER.key_id, "c": "YCXVK3-6BJGR4-A9FR5A", "d": "2027-01-12", "o": "008821006", "h": "Lena Peeters"}
+        "k": SIGNER.key_id,
+        "c": "YCXVK3-6BJGR4-A9FR5A",
+        "d": "2027-01-12",
+        "o": "008821006",
+        "h": "Lena Peeters",
+    }
 
 
 def test_the_published_key_set_names_the_key_the_payload_was_signed_with():
@@ -48,8 +53,9 @@ def test_any_inserted_or_removed_character_breaks_the_signature(data):
     with pytest.raises(InvalidQrPayload):
         verify_qr_payload(PAYLOAD[:position] + PAYLOAD[position + 1 :], PUBLISHED)
     with pytest.raises(InvalidQrPayload):
-        verify_qr_payload(PAYLOAD[:position] + data.draw(st.sampled_from(PAYLOAD_CHARACTERS)) + PAYLOAD[position:],
-                          PUBLISHED)
+        verify_qr_payload(
+            PAYLOAD[:position] + data.draw(st.sampled_from(PAYLOAD_CHARACTERS)) + PAYLOAD[position:], PUBLISHED
+        )
 
 
 def test_facts_rewritten_under_the_old_signature_are_refused():
@@ -64,8 +70,15 @@ def test_facts_rewritten_under_the_old_signature_are_refused():
 def test_a_payload_signed_with_another_key_is_refused():
     other = VoucherSigner(os.urandom(32))
     with pytest.raises(InvalidQrPayload):
-        verify_qr_payload(other.qr_payload(code="YCXVK3-6BJGR4-A9FR5A", valid_on=date(2027, 1, 12),
-                                           origin_station_id="008821006", holder_name="Lena Peeters"), PUBLISHED)
+        verify_qr_payload(
+            other.qr_payload(
+                code="YCXVK3-6BJGR4-A9FR5A",
+                valid_on=date(2027, 1, 12),
+                origin_station_id="008821006",
+                holder_name="Lena Peeters",
+            ),
+            PUBLISHED,
+        )
 
 
 @pytest.mark.parametrize(

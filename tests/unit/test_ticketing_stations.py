@@ -89,8 +89,14 @@ def test_a_gtfs_file_keeps_stations_not_their_platforms_and_reads_both_translati
 
 @pytest.mark.parametrize(
     ("stop_id", "station_id"),
-    [("8814001", "008814001"), ("S8814001", "008814001"), ("008814001", "008814001"), ("8400058", None),
-     ("8814001_4", None), ("", None)],
+    [
+        ("8814001", "008814001"),
+        ("S8814001", "008814001"),
+        ("008814001", "008814001"),
+        ("8400058", None),
+        ("8814001_4", None),
+        ("", None),
+    ],
 )
 def test_gtfs_stop_ids_become_nmbs_ids_only_in_belgium(stop_id, station_id):
     assert nmbs_id(stop_id) == station_id
