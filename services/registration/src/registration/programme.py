@@ -59,13 +59,16 @@ async def create_workshop(conn: asyncpg.Connection, workshop: Workshop) -> async
     )
 
 
-async def change_workshop(conn: asyncpg.Connection, workshop_id: uuid.UUID, changes: dict) -> asyncpg.Record:
+async def _update_row(conn: asyncpg.Connection, table: str, row_id: uuid.UUID, changes: dict) -> asyncpg.Record | None:
+    """Set the changed columns (names come from the API's validated models, never from raw input)."""
     if not changes:
-        return await _workshop(conn, workshop_id)
+        return await conn.fetchrow(f"SELECT * FROM {table} WHERE id = $1", row_id)
     assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
-    row = await conn.fetchrow(
-        f"UPDATE workshops SET {assignments} WHERE id = $1 RETURNING *", workshop_id, *changes.values()
-    )
+    return await conn.fetchrow(f"UPDATE {table} SET {assignments} WHERE id = $1 RETURNING *", row_id, *changes.values())
+
+
+async def change_workshop(conn: asyncpg.Connection, workshop_id: uuid.UUID, changes: dict) -> asyncpg.Record:
+    row = await _update_row(conn, "workshops", workshop_id, changes)
     if row is None:
         raise NotFound(f"workshop {workshop_id} does not exist")
     return row
@@ -134,10 +137,7 @@ async def change_session(conn: asyncpg.Connection, session_id: uuid.UUID, change
         raise ProgrammeConflict("ends_at must be after starts_at")
     if changes.get("capacity", before["capacity"]) < before["seats_taken"]:
         raise ProgrammeConflict(f"{before['seats_taken']} people hold a seat: capacity cannot go below that")
-    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
-    session = await conn.fetchrow(
-        f"UPDATE sessions SET {assignments} WHERE id = $1 RETURNING *", session_id, *changes.values()
-    )
+    session = await _update_row(conn, "sessions", session_id, changes)
     await outbox.append(
         conn,
         SessionChanged(
