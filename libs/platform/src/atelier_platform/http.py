@@ -10,6 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .asyncapi import install_asyncapi
 from .logs import correlation_id
@@ -46,17 +48,31 @@ def install_common(app: FastAPI) -> None:
 
 def add_correlation_id(app: FastAPI) -> None:
     """Take the caller's X-Correlation-ID (or make one); it rides on every event that follows."""
+    app.add_middleware(CorrelationIdMiddleware)
 
-    @app.middleware("http")
-    async def correlate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        cid = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
-        token = correlation_id.set(cid[:100])
+
+class CorrelationIdMiddleware:
+    """Plain ASGI rather than `@app.middleware("http")`, which costs a task and a stream per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = (Headers(scope=scope).get(CORRELATION_HEADER) or str(uuid.uuid4()))[:100]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = cid
+            await send(message)
+
+        token = correlation_id.set(cid)
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_id)
         finally:
             correlation_id.reset(token)
-        response.headers[CORRELATION_HEADER] = cid[:100]
-        return response
 
 
 def add_health_routes(app: FastAPI) -> None:

@@ -18,19 +18,34 @@ log = structlog.get_logger(__name__)
 _RELAY_LOCK = 0x0A7E11E2
 
 
+_INSERT = "INSERT INTO outbox (event_id, topic, key, headers, value) VALUES ($1, $2, $3, $4, $5)"
+
+
+def _row(message: Message, source: str, correlation: str | None = None) -> tuple[str, str, str, str, bytes]:
+    event = to_cloud_event(message, source=source, correlation_id=correlation or correlation_id.get())
+    headers, value = event.to_kafka()
+    return event.id, message.TOPIC, message.key(), json.dumps(headers), value
+
+
 async def append(conn: asyncpg.Connection, message: Message, *, source: str) -> str:
     """Record `message` for publication; call inside the transaction that changed the state."""
-    event = to_cloud_event(message, source=source, correlation_id=correlation_id.get())
-    headers, value = event.to_kafka()
-    await conn.execute(
-        "INSERT INTO outbox (event_id, topic, key, headers, value) VALUES ($1, $2, $3, $4, $5)",
-        event.id,
-        message.TOPIC,
-        message.key(),
-        json.dumps(headers),
-        value,
+    row = _row(message, source)
+    await conn.execute(_INSERT, *row)
+    return row[0]
+
+
+async def append_many(
+    conn: asyncpg.Connection, messages: list[Message], *, source: str, correlation_ids: list[str | None] | None = None
+) -> None:
+    """`append` for many messages in one round trip, in this order.
+
+    `correlation_ids` (one per message) when the messages answer different requests.
+    """
+    correlations = correlation_ids or [None] * len(messages)
+    await conn.executemany(
+        _INSERT,
+        [_row(message, source, correlation) for message, correlation in zip(messages, correlations, strict=True)],
     )
-    return event.id
 
 
 class OutboxRelay:

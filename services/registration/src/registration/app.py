@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from . import GROUP, admin_http, http, idempotency
 from .commands import on_cancel_registration, on_register_participant
 from .config import Settings
+from .intake import Intake
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,7 +27,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Atelier registration", version="0.2.0")
     subscribe(broker, REGISTRATION_COMMANDS, GROUP, lambda: app.state.consumer)
 
-    def start_consumer(runtime: Runtime) -> None:
+    def before_start(runtime: Runtime) -> None:
+        app.state.intake = Intake(runtime.pool, public_url=settings.public_url, after_commit=runtime.relay.wake)
         app.state.consumer = EventConsumer(
             group=GROUP,
             pool=runtime.pool,
@@ -41,6 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def purge_idempotency_keys(runtime: Runtime) -> None:
         await idempotency.purge_expired(runtime.pool)
 
+    async def decide_registrations(runtime: Runtime) -> None:
+        await app.state.intake.run()
+
     declare_publishers(broker, CATALOG_EVENTS, REGISTRATION_EVENTS)
 
     @contextlib.asynccontextmanager
@@ -49,8 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database_url=settings.database_url,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             broker=broker,
-            workers=[purge_idempotency_keys],
-            before_start=start_consumer,
+            workers=[purge_idempotency_keys, decide_registrations, decide_registrations],
+            before_start=before_start,
         ) as runtime:
             app.state.runtime = runtime
             yield

@@ -30,11 +30,10 @@ async def on_register_participant(
         company=command.company,
         consent_to_contact=command.consent_to_contact,
     )
-    try:
-        async with conn.transaction():  # a savepoint: a refusal keeps the inbox row
-            await registrations.register(
-                conn, command.session_id, new, public_url=public_url, command_id=command.command_id
-            )
+    try:  # a refusal writes nothing but its event
+        await registrations.register(
+            conn, command.session_id, new, public_url=public_url, command_id=command.command_id
+        )
     except Refused as refused:
         await _reject(conn, command, refused.reason.value, str(refused))
 

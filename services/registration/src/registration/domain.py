@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -34,15 +33,6 @@ class Refused(Exception):
     def __init__(self, reason: Refusal) -> None:
         super().__init__(REFUSAL_TEXT[reason])
         self.reason = reason
-
-
-def open_for_registration(status: str, starts_at: datetime, now: datetime) -> Refusal | None:
-    """A session takes registrations (and its waitlist stays open) until it starts."""
-    if status == "cancelled":
-        return Refusal.SESSION_CANCELLED
-    if starts_at <= now:
-        return Refusal.SESSION_STARTED
-    return None
 
 
 def coaching_titles(coach: str) -> dict[str, str]:

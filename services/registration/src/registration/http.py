@@ -7,6 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
+from atelier_platform.logs import correlation_id
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
@@ -117,27 +118,14 @@ async def get_sessions(
 async def register(
     session_id: uuid.UUID, body: RegistrationIn, request: Request, idempotency_key: IdempotencyKey = None
 ):
-    runtime, settings = request.app.state.runtime, request.app.state.settings
-
-    async def action(conn):
-        try:
-            done = await registrations.register(
-                conn, session_id, registrations.NewRegistration(**body.model_dump()), public_url=settings.public_url
-            )
-        except Refused as refused:
-            raise refusal_to_http(refused) from None
-        return 201, {
-            "registration_id": done.registration_id,
-            "code": done.code,
-            "session_id": session_id,
-            "status": done.status,
-            "waitlist_position": done.waitlist_position,
-            "manage_token": done.manage_token,
-        }
-
-    response = await idempotency.respond(runtime.pool, request, idempotency_key, action)
-    runtime.relay.wake()
-    return response
+    digest = None
+    if idempotency_key is not None:
+        idempotency.check_key(idempotency_key)
+        digest = await idempotency.request_hash(request)
+    application = registrations.Application(
+        session_id, registrations.NewRegistration(**body.model_dump()), correlation_id=correlation_id.get()
+    )
+    return await request.app.state.intake.register(application, idempotency_key, digest)
 
 
 async def _own_registration(request: Request, registration_id: uuid.UUID, token: str, conn):

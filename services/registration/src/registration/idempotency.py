@@ -25,34 +25,26 @@ async def request_hash(request: Request) -> bytes:
     return hashlib.sha256(request.method.encode() + request.url.path.encode() + await request.body()).digest()
 
 
+def check_key(key: str) -> None:
+    if not 1 <= len(key) <= 200:
+        raise HTTPException(400, "Idempotency-Key must be 1 to 200 characters")
+
+
 async def respond(pool: asyncpg.Pool, request: Request, key: str | None, action: Action) -> JSONResponse:
     """Run `action` in a transaction, at most once per Idempotency-Key."""
     if key is None:
         async with pool.acquire() as conn, conn.transaction():
             status, body = await action(conn)
         return JSONResponse(jsonable_encoder(body), status)
-    if not 1 <= len(key) <= 200:
-        raise HTTPException(400, "Idempotency-Key must be 1 to 200 characters")
+    check_key(key)
     digest = await request_hash(request)
     async with pool.acquire() as conn:
         try:
             async with conn.transaction():
-                # Waits while another request holding this key is in flight, then sees its row.
-                claimed = await conn.fetchval(
-                    "INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2)"
-                    " ON CONFLICT DO NOTHING RETURNING true",
-                    key,
-                    digest,
-                )
-                if claimed:
+                if await claim(conn, [(key, digest)]):
                     status, body = await action(conn)
                     body = jsonable_encoder(body)
-                    await conn.execute(
-                        "UPDATE idempotency_keys SET status_code = $2, response = $3 WHERE key = $1",
-                        key,
-                        status,
-                        json.dumps(body),
-                    )
+                    await store(conn, [(key, status, body)])
                     return JSONResponse(body, status)
         except HTTPException as refusal:
             await conn.execute(
@@ -64,7 +56,36 @@ async def respond(pool: asyncpg.Pool, request: Request, key: str | None, action:
                 json.dumps({"detail": refusal.detail}),
             )
             raise
-        stored = await conn.fetchrow("SELECT * FROM idempotency_keys WHERE key = $1", key)
+        return await replay(conn, key, digest)
+
+
+async def claim(conn: asyncpg.Connection, keys: list[tuple[str, bytes]]) -> set[str]:
+    """Claim (key, request hash) pairs in the caller's transaction; returns the keys that were free.
+
+    Waits while another transaction holding one of these keys is in flight. Keys are claimed in
+    sorted order so that two batches sharing keys queue instead of deadlocking.
+    """
+    claimed = await conn.fetch(
+        "INSERT INTO idempotency_keys (key, request_hash)"
+        " SELECT * FROM unnest($1::text[], $2::bytea[]) AS k (key, request_hash) ORDER BY key"
+        " ON CONFLICT DO NOTHING RETURNING key",
+        [key for key, _ in keys],
+        [digest for _, digest in keys],
+    )
+    return {row["key"] for row in claimed}
+
+
+async def store(conn: asyncpg.Connection, responses: list[tuple[str, int, Any]]) -> None:
+    """Keep the responses (key, status, JSON-ready body) of claimed keys, in the claiming transaction."""
+    await conn.executemany(
+        "UPDATE idempotency_keys SET status_code = $2, response = $3 WHERE key = $1",
+        [(key, status, json.dumps(body)) for key, status, body in responses],
+    )
+
+
+async def replay(conn: asyncpg.Connection | asyncpg.Pool, key: str, digest: bytes) -> JSONResponse:
+    """The first response to `key`, or 422 when the key came with a different request."""
+    stored = await conn.fetchrow("SELECT * FROM idempotency_keys WHERE key = $1", key)
     if stored["request_hash"] != digest:
         raise HTTPException(422, "this Idempotency-Key was already used with a different request")
     return JSONResponse(json.loads(stored["response"]), stored["status_code"], headers={"Idempotent-Replayed": "true"})

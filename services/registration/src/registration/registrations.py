@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import asyncpg
@@ -18,7 +19,7 @@ from atelier_schemas import AttendanceRecorded
 
 from . import SOURCE, events
 from .codes import new_registration_code
-from .domain import Refusal, Refused, open_for_registration
+from .domain import Refusal, Refused
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,77 @@ def manage_url(public_url: str, registration_id: uuid.UUID, token: str) -> str:
     return f"{public_url.rstrip('/')}/registrations/{registration_id}?token={token}"
 
 
+@dataclass(frozen=True)
+class Application:
+    """One request for a place; `command_id` when it came as a Kafka command.
+
+    `correlation_id` when it is decided away from its request's context (in a batch).
+    """
+
+    session_id: uuid.UUID
+    who: NewRegistration
+    command_id: uuid.UUID | None = None
+    correlation_id: str | None = None
+
+
+async def register_many(
+    conn: asyncpg.Connection, applications: Sequence[Application], *, public_url: str
+) -> list[Registered | Refusal]:
+    """Give each application a seat, a place in the waiting line, or a refusal, in the caller's transaction.
+
+    Applications for one session are served in the given order. Locks are taken people first (by
+    hash), then sessions (by id), so concurrent batches queue instead of deadlocking.
+    """
+    # Serialises one person's registrations, so two overlapping ones cannot both pass the check.
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(h) FROM"
+        " (SELECT DISTINCT hashtext(lower(email)) AS h FROM unnest($1::text[]) AS email ORDER BY h) AS people",
+        [a.who.email for a in applications],
+    )
+    order = sorted(range(len(applications)), key=lambda i: applications[i].session_id.bytes)
+    places = [(uuid.uuid4(), new_registration_code(), secrets.token_urlsafe(24), applications[i]) for i in order]
+    rows = await conn.fetchmany(
+        "SELECT * FROM take_place($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        [
+            (
+                registration_id,
+                code,
+                a.session_id,
+                a.who.name,
+                a.who.email,
+                a.who.language,
+                a.who.wants_voucher,
+                a.who.origin_station_id,
+                a.who.phone,
+                a.who.profile,
+                a.who.company,
+                a.who.consent_to_contact,
+                token_hash(token),
+                a.command_id,
+            )
+            for registration_id, code, token, a in places
+        ],
+    )
+    outcomes: list[Registered | Refusal] = [Refusal.UNKNOWN_SESSION] * len(applications)
+    messages, correlations = [], []
+    for i, (registration_id, code, token, a), row in zip(order, places, rows, strict=True):
+        if row["outcome"] not in ("confirmed", "waitlisted"):
+            outcomes[i] = Refusal(row["outcome"])
+            continue
+        registration = {"id": registration_id, "code": code, **asdict(a.who)}
+        session = {"id": a.session_id, **row}
+        url = manage_url(public_url, registration_id, token)
+        if row["outcome"] == "confirmed":
+            messages.append(events.confirmed(registration, session, url))
+        else:
+            messages.append(events.waitlisted(registration, session, row["waitlist_position"], url))
+        correlations.append(a.correlation_id)
+        outcomes[i] = Registered(registration_id, code, row["outcome"], row["waitlist_position"], token)
+    if messages:
+        await outbox.append_many(conn, messages, source=SOURCE, correlation_ids=correlations)
+    return outcomes
+
+
 async def register(
     conn: asyncpg.Connection,
     session_id: uuid.UUID,
@@ -59,76 +131,11 @@ async def register(
     public_url: str,
     command_id: uuid.UUID | None = None,
 ) -> Registered:
-    """Take a seat, or a place in the waiting line when the session is full."""
-    # Serialises one person's registrations, so two overlapping ones cannot both pass the check.
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(lower($1)))", new.email)
-    session = await conn.fetchrow(
-        "SELECT s.status, s.starts_at, EXISTS ("
-        "  SELECT FROM registrations r JOIN sessions o ON o.id = r.session_id"
-        "  WHERE lower(r.email) = lower($2) AND r.status IN ('confirmed', 'waitlisted')"
-        "  AND (r.session_id = s.id OR (o.starts_at < s.ends_at AND o.ends_at > s.starts_at))"
-        ") AS clash FROM sessions s WHERE s.id = $1",
-        session_id,
-        new.email,
-    )
-    if session is None:
-        raise Refused(Refusal.UNKNOWN_SESSION)
-    if reason := open_for_registration(session["status"], session["starts_at"], datetime.now(UTC)):
-        raise Refused(reason)
-    if session["clash"]:
-        raise Refused(Refusal.ALREADY_REGISTERED)
-
-    # Atomic conditional updates: the row lock they take makes capacity a hard limit.
-    session = await conn.fetchrow(
-        "UPDATE sessions SET seats_taken = seats_taken + 1"
-        " WHERE id = $1 AND status = 'scheduled' AND starts_at > now() AND seats_taken < capacity RETURNING *",
-        session_id,
-    )
-    status, waitlist_seq, position = "confirmed", None, None
-    if session is None:
-        session = await conn.fetchrow(
-            "UPDATE sessions SET waiting = waiting + 1, waitlist_seq = waitlist_seq + 1"
-            " WHERE id = $1 AND status = 'scheduled' AND starts_at > now() RETURNING *",
-            session_id,
-        )
-        if session is None:  # cancelled or started meanwhile
-            current = await conn.fetchrow("SELECT status, starts_at FROM sessions WHERE id = $1", session_id)
-            raise Refused(
-                open_for_registration(current["status"], current["starts_at"], datetime.now(UTC))
-                or Refusal.SESSION_CANCELLED
-            )
-        status, waitlist_seq, position = "waitlisted", session["waitlist_seq"], session["waiting"]
-
-    token = secrets.token_urlsafe(24)
-    registration = await conn.fetchrow(
-        "INSERT INTO registrations (id, code, session_id, name, email, language, wants_voucher,"
-        " origin_station_id, phone, profile, company, consent_to_contact, manage_token_hash,"
-        " status, waitlist_seq, command_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *",
-        uuid.uuid4(),
-        new_registration_code(),
-        session_id,
-        new.name,
-        new.email,
-        new.language,
-        new.wants_voucher,
-        new.origin_station_id,
-        new.phone,
-        new.profile,
-        new.company,
-        new.consent_to_contact,
-        token_hash(token),
-        status,
-        waitlist_seq,
-        command_id,
-    )
-    url = manage_url(public_url, registration["id"], token)
-    if status == "confirmed":
-        event = events.confirmed(registration, session, url)
-    else:
-        event = events.waitlisted(registration, session, position, url)
-    await outbox.append(conn, event, source=SOURCE)
-    return Registered(registration["id"], registration["code"], status, position, token)
+    """Take a seat, or a place in the waiting line when the session is full; raises Refused."""
+    [outcome] = await register_many(conn, [Application(session_id, new, command_id)], public_url=public_url)
+    if isinstance(outcome, Refusal):
+        raise Refused(outcome)
+    return outcome
 
 
 async def waitlist_position(conn: asyncpg.Connection, registration: asyncpg.Record) -> int | None:
