@@ -1,0 +1,142 @@
+"""HTTP registrations decided in batches, on real Postgres: each answer as if decided alone."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from datetime import timedelta
+
+import asyncpg
+import pytest
+from registration.intake import Intake
+from registration.registrations import Application, NewRegistration
+from support.programme import new_session, person
+
+
+@contextlib.asynccontextmanager
+async def running(pool, runners: int = 2):
+    intake = Intake(pool, public_url="http://test", after_commit=lambda: None)
+    tasks = [asyncio.create_task(intake.run()) for _ in range(runners)]
+    try:
+        yield intake
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def apply(session_id, who: dict, **fields) -> Application:
+    return Application(session_id, NewRegistration(**who), **fields)
+
+
+def answer(response) -> tuple[int, dict]:
+    return response.status_code, json.loads(response.body)
+
+
+async def test_200_requests_at_once_share_transactions_and_fill_25_seats_then_a_fifo_line(registration_pool):
+    session = await new_session(registration_pool, capacity=25)
+    async with running(registration_pool) as intake:
+        responses = await asyncio.gather(
+            *(intake.register(apply(session["id"], person(n), correlation_id=f"corr-{n}")) for n in range(200))
+        )
+
+    answers = [answer(r) for r in responses]
+    assert {status for status, _ in answers} == {201}
+    confirmed = [body for _, body in answers if body["status"] == "confirmed"]
+    positions = sorted(body["waitlist_position"] for _, body in answers if body["status"] == "waitlisted")
+    assert len(confirmed) == 25 and positions == list(range(1, 176))
+    # Arrival order is kept: the first 25 requests hold the seats.
+    assert [body["status"] for _, body in answers[:25]] == ["confirmed"] * 25
+    transactions = await registration_pool.fetchval(
+        "SELECT count(DISTINCT xmin::text) FROM registrations WHERE session_id = $1", session["id"]
+    )
+    assert transactions < 20  # batched, not one transaction per request
+    # Each event carries the correlation id of its own request, though decided together.
+    rows = await registration_pool.fetch(
+        "SELECT key, headers FROM outbox WHERE key = ANY($1::text[])", [body["registration_id"] for _, body in answers]
+    )
+    correlation_of = {r["key"]: json.loads(r["headers"])["ce_correlationid"] for r in rows}
+    assert [correlation_of[body["registration_id"]] for _, body in answers] == [f"corr-{n}" for n in range(200)]
+
+
+async def test_a_refusal_in_a_batch_refuses_only_its_own_request(registration_pool):
+    session = await new_session(registration_pool, capacity=10)
+    twice = person("twice")
+    applications = [
+        apply(session["id"], person(1)),
+        apply(uuid.uuid4(), person(2)),
+        apply(session["id"], twice),
+        apply(session["id"], {**twice, "email": twice["email"].upper()}),
+        apply(session["id"], person(3)),
+    ]
+    async with running(registration_pool) as intake:
+        answers = [answer(r) for r in await asyncio.gather(*(intake.register(a) for a in applications))]
+
+    assert [status for status, _ in answers] == [201, 404, 201, 409, 201]
+    assert answers[1][1] == {"detail": "this session does not exist"}
+    assert "already holds a registration" in answers[3][1]["detail"]
+    stored = await registration_pool.fetchval("SELECT count(*) FROM registrations WHERE session_id = $1", session["id"])
+    assert stored == 3
+
+
+async def test_requests_sharing_an_idempotency_key_register_once_and_replay_the_first_answer(registration_pool):
+    session = await new_session(registration_pool)
+    key, digest = f"key-{uuid.uuid4()}", b"request-1"
+    who = person("keyed")
+    async with running(registration_pool) as intake:
+        responses = await asyncio.gather(*(intake.register(apply(session["id"], who), key, digest) for _ in range(5)))
+        with pytest.raises(Exception, match="different request") as mismatch:
+            await intake.register(apply(session["id"], person("other")), key, b"request-2")
+
+    assert mismatch.value.status_code == 422
+    assert [answer(r) for r in responses] == [answer(responses[0])] * 5 and responses[0].status_code == 201
+    assert sorted(r.headers.get("Idempotent-Replayed", "first") for r in responses) == ["first"] + ["true"] * 4
+    stored = await registration_pool.fetchval("SELECT count(*) FROM registrations WHERE session_id = $1", session["id"])
+    assert stored == 1
+
+
+async def test_a_failing_batch_is_decided_again_one_by_one(registration_pool):
+    """A database error (here a NOT NULL violation) fails only the request that caused it."""
+    session = await new_session(registration_pool, capacity=10)
+    broken = Application(session["id"], NewRegistration(name=None, email="broken@example.be", language="fr"))
+    async with running(registration_pool, runners=1) as intake:
+        outcomes = await asyncio.gather(
+            *(intake.register(apply(session["id"], person(n))) for n in range(3)),
+            intake.register(broken),
+            *(intake.register(apply(session["id"], person(n))) for n in range(3, 6)),
+            return_exceptions=True,
+        )
+
+    assert isinstance(outcomes[3], asyncpg.NotNullViolationError)
+    assert [answer(r)[0] for r in outcomes[:3] + outcomes[4:]] == [201] * 6
+    seats = await registration_pool.fetchval("SELECT seats_taken FROM sessions WHERE id = $1", session["id"])
+    assert seats == 6
+
+
+async def test_two_intakes_at_once_give_each_person_one_of_three_overlapping_sessions(registration_pool):
+    """As two service processes would: the same people, the same sessions, no deadlock and no double place."""
+    first = await new_session(registration_pool, capacity=30)
+    sessions = [first] + [
+        await new_session(registration_pool, capacity=30, starts=first["starts_at"] + timedelta(minutes=m))
+        for m in (30, 60)
+    ]
+    people = [person(n) for n in range(40)]
+    async with running(registration_pool) as one, running(registration_pool) as other:
+        outcomes = await asyncio.gather(
+            *(intake.register(apply(s["id"], who)) for who in people for s in sessions for intake in (one, other)),
+            return_exceptions=True,
+        )
+
+    assert {answer(r)[0] for r in outcomes} == {201, 409}
+    held = await registration_pool.fetch(
+        "SELECT email, count(*) AS places FROM registrations WHERE session_id = ANY($1::uuid[])"
+        " AND status IN ('confirmed', 'waitlisted') GROUP BY email",
+        [s["id"] for s in sessions],
+    )
+    assert len(held) == 40 and {r["places"] for r in held} == {1}
+    taken = await registration_pool.fetchval(
+        "SELECT sum(seats_taken + waiting) FROM sessions WHERE id = ANY($1::uuid[])", [s["id"] for s in sessions]
+    )
+    assert taken == 40
