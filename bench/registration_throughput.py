@@ -2,13 +2,19 @@
 
 1. 2,000 concurrent requests for one 25-seat session: no overbooking, 1,975 waitlisted.
 2. 10,000 registrations spread over 100 sessions.
-For each: requests/s, latency percentiles, confirmed count, and the outbox lag — the time from the
-last response until every event of the run is on Kafka (the relay marks a row sent after Kafka acks).
+Each twice: with the whole system on this machine's cores (ticketing and notifications consuming
+and sending mail meanwhile), then with registration alone — its Postgres, Kafka and the load client
+still on the same cores, ticketing and notifications paused (SIGSTOP) for the run and resumed
+after, as when each service has its own container. For each: requests/s, latency percentiles,
+confirmed count, and the outbox lag — the time from the last response until every event of the
+run is on Kafka (the relay marks a row sent after Kafka acks).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import statistics
 import sys
 import time
@@ -21,6 +27,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "local"))
 import demo  # noqa: E402  (reads the dev stack's settings)
+import stack  # noqa: E402
 
 CONCURRENCY = 200  # requests in flight
 # aiohttp, not httpx: at 200 connections httpx itself tops out near 60 requests/s on this machine.
@@ -95,18 +102,38 @@ def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100)[int(p) - 1] * 1000
 
 
-async def scenario(name: str, env: dict, sessions: int, capacity: int, total: int) -> list[str]:
+@contextlib.contextmanager
+def downstream_paused(paused: bool):
+    """Stop ticketing and notifications (our own dev-stack processes) for a run; they catch up after."""
+    services = stack.load_state("dev")["services"]
+    pids = [
+        services[name]["pid"]
+        for name in ("ticketing", "notifications")
+        if stack.is_running(services[name]["pid"], stack.service_marker(name))
+    ]
+    for pid in pids if paused else []:
+        stack.signal_process(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids if paused else []:
+            stack.signal_process(pid, signal.SIGCONT)
+
+
+async def scenario(name: str, setup: str, env: dict, sessions: int, capacity: int, total: int) -> list[str]:
     connector = aiohttp.TCPConnector(limit=CONCURRENCY)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(env["REGISTRATION_URL"], connector=connector, timeout=timeout) as client:
         session_ids = await new_sessions(client, env["REGISTRATION_ADMIN_TOKEN"], sessions, capacity)
-        latencies, outcomes, elapsed = await register_all(client, session_ids, total)
+        with downstream_paused(setup == ALONE):
+            latencies, outcomes, elapsed = await register_all(client, session_ids, total)
     lag = await outbox_lag(env["REGISTRATION_DATABASE_URL"])
     statuses = [body.get("status") if status == 201 else str(status) for status, body in outcomes]
     confirmed = statuses.count("confirmed")
     overbooked = "no" if confirmed <= sessions * capacity else "YES"
     return [
         name,
+        setup,
         f"{total}",
         f"{total / elapsed:.0f}",
         f"{percentile(latencies, 50):.0f}",
@@ -120,14 +147,22 @@ async def scenario(name: str, env: dict, sessions: int, capacity: int, total: in
     ]
 
 
+WHOLE, ALONE = "whole system", "registration alone"
+
+
 async def main() -> None:
     env = demo.read_env()
     rows = [
-        await scenario("one 25-seat session", env, sessions=1, capacity=25, total=2_000),
-        await scenario("100 sessions x 100 seats", env, sessions=100, capacity=100, total=10_000),
+        await scenario(name, setup, env, sessions=sessions, capacity=capacity, total=total)
+        for setup in (WHOLE, ALONE)  # paused consumers catch up afterwards, so the whole system goes first
+        for name, sessions, capacity, total in (
+            ("one 25-seat session", 1, 25, 2_000),
+            ("100 sessions x 100 seats", 100, 100, 10_000),
+        )
     ]
     header = [
         "scenario",
+        "setup",
         "requests",
         "req/s",
         "p50 ms",
