@@ -24,6 +24,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "local"))
 import demo  # noqa: E402  (reads the dev stack's settings)
@@ -180,4 +181,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())  # the client shares the cores it measures: keep it light
