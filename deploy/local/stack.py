@@ -623,13 +623,18 @@ def start_services(name: str, state: dict, infra: dict[str, str]) -> dict[str, s
     to_start = []
     for service in SERVICES:
         record = services.get(service, {})
+        workers = os.environ.get(f"{service.upper()}_WORKERS", "1")
         if service_healthy(service, record):
-            if record.get("code_version") == version:
+            if (record.get("code_version"), record.get("workers", "1")) == (version, workers):
                 print(f"reusing {service} on {HOST}:{record['port']} (pid {record['pid']})")
                 continue
-            print(f"restarting {service}: its code changed")
+            print(f"restarting {service}: its code or {service.upper()}_WORKERS changed")
             stop_processes([(service, record["pid"], service_marker(service))])
-        services[service] = {"port": choose_port(name, service, record.get("port")), "code_version": version}
+        services[service] = {
+            "port": choose_port(name, service, record.get("port")),
+            "code_version": version,
+            "workers": workers,
+        }
         to_start.append(service)
     urls = service_urls(services)
     ports = {f"{svc.upper()}_PORT": str(services[svc]["port"]) for svc in SERVICES}
