@@ -16,6 +16,8 @@ import asyncpg
 import pytest
 
 SERVICES = ("registration", "ticketing", "notifications")
+# Two registration processes, as deployed for throughput: their batches meet in one database.
+EXTRA_ENV = {"registration": {"REGISTRATION_WORKERS": "2"}}
 
 
 def free_port() -> int:
@@ -50,7 +52,10 @@ def services(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) ->
         env[f"{name.upper()}_PORT"] = str(port)
         log = logs / f"{name}.log"
         process = subprocess.Popen(
-            [sys.executable, "-m", name], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+            [sys.executable, "-m", name],
+            env={**env, **EXTRA_ENV.get(name, {})},
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
         )
         running.append((process, log))
         urls[name] = f"http://127.0.0.1:{port}"
