@@ -7,11 +7,13 @@ registration rows — so concurrent use cases queue instead of deadlocking.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from atelier_platform import outbox
@@ -72,6 +74,7 @@ async def register_many(
 
     Applications for one session are served in the given order. Locks are taken people first (by
     hash), then sessions (by id), so concurrent batches queue instead of deadlocking.
+    One take_places() call per session, all sent in one round trip.
     """
     # Serialises one person's registrations, so two overlapping ones cannot both pass the check.
     await conn.execute(
@@ -79,45 +82,43 @@ async def register_many(
         " (SELECT DISTINCT hashtext(lower(email)) AS h FROM unnest($1::text[]) AS email ORDER BY h) AS people",
         [a.who.email for a in applications],
     )
-    order = sorted(range(len(applications)), key=lambda i: applications[i].session_id.bytes)
-    places = [(uuid.uuid4(), new_registration_code(), secrets.token_urlsafe(24), applications[i]) for i in order]
+    places: dict[uuid.UUID, list[tuple[int, dict[str, Any]]]] = {}  # session id -> its people, in order
+    tokens = {}
+    for i, a in enumerate(applications):
+        registration_id = uuid.uuid4()
+        tokens[registration_id] = token = secrets.token_urlsafe(24)
+        person = {
+            **asdict(a.who),
+            "id": str(registration_id),
+            "code": new_registration_code(),
+            "manage_token_hash": token_hash(token).hex(),
+            "command_id": None if a.command_id is None else str(a.command_id),
+        }
+        places.setdefault(a.session_id, []).append((i, person))
+    sessions = sorted(places, key=lambda session_id: session_id.bytes)
     rows = await conn.fetchmany(
-        "SELECT * FROM take_place($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        [
-            (
-                registration_id,
-                code,
-                a.session_id,
-                a.who.name,
-                a.who.email,
-                a.who.language,
-                a.who.wants_voucher,
-                a.who.origin_station_id,
-                a.who.phone,
-                a.who.profile,
-                a.who.company,
-                a.who.consent_to_contact,
-                token_hash(token),
-                a.command_id,
-            )
-            for registration_id, code, token, a in places
-        ],
+        "SELECT * FROM take_places($1, $2::jsonb)",
+        [(session_id, json.dumps([person for _, person in places[session_id]])) for session_id in sessions],
     )
     outcomes: list[Registered | Refusal] = [Refusal.UNKNOWN_SESSION] * len(applications)
     messages, correlations = [], []
-    for i, (registration_id, code, token, a), row in zip(order, places, rows, strict=True):
+    people = [(session_id, i, person) for session_id in sessions for i, person in places[session_id]]
+    for (session_id, i, person), row in zip(people, rows, strict=True):
         if row["outcome"] not in ("confirmed", "waitlisted"):
             outcomes[i] = Refusal(row["outcome"])
             continue
-        registration = {"id": registration_id, "code": code, **asdict(a.who)}
-        session = {"id": a.session_id, **row}
-        url = manage_url(public_url, registration_id, token)
+        registration_id = row["registration_id"]
+        registration = {**person, "id": registration_id}
+        session = {**row, "id": session_id}
+        url = manage_url(public_url, registration_id, tokens[registration_id])
         if row["outcome"] == "confirmed":
             messages.append(events.confirmed(registration, session, url))
         else:
             messages.append(events.waitlisted(registration, session, row["waitlist_position"], url))
-        correlations.append(a.correlation_id)
-        outcomes[i] = Registered(registration_id, code, row["outcome"], row["waitlist_position"], token)
+        correlations.append(applications[i].correlation_id)
+        outcomes[i] = Registered(
+            registration_id, person["code"], row["outcome"], row["waitlist_position"], tokens[registration_id]
+        )
     if messages:
         await outbox.append_many(conn, messages, source=SOURCE, correlation_ids=correlations)
     return outcomes
