@@ -45,7 +45,7 @@ seed: up ## load four weeks of sample sessions and coaching slots into the dev s
 report: up ## progress toward the 10,000-people goal, as a table
 	@. .local/stacks/dev/env && $(VENV_PY) -m registration report
 
-bench-registration: up ## registration throughput against the dev stack; prints a table
+bench-registration: install ## registration throughput on a fresh stack of its own; prints a table
 	@$(VENV_PY) bench/registration_throughput.py
 
 bench-ticketing: install ## vouchers per second ticketing's consumer issues on real Kafka and Postgres
