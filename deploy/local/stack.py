@@ -138,16 +138,22 @@ def choose_port(name: str, component: str, previous: int | None) -> int:
 # --- processes -------------------------------------------------------------
 
 
-def is_running(pid: int | None, marker: str) -> bool:
-    """Alive, not a zombie, and still the process we started (PIDs get reused)."""
-    if not pid:
-        return False
+def is_alive(pid: int) -> bool:
+    """Exists and has not exited (an exited child not yet reaped is a zombie)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
-    if stat.rsplit(")", 1)[1].split()[0] == "Z":
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def is_running(pid: int | None, marker: str) -> bool:
+    """Alive and still the process we started (PIDs get reused)."""
+    if not pid or not is_alive(pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
         return False
     return marker in cmdline.replace(b"\0", b" ").decode(errors="replace")
 
@@ -199,9 +205,12 @@ def tail(path: Path, lines: int = 30) -> str:
         return f"(no log at {path})"
 
 
-def wait_ready(label: str, pid: int, marker: str, probe: Callable[[], bool], log: Path) -> None:
+def wait_ready(label: str, pid: int, probe: Callable[[], bool], log: Path) -> None:
+    """`pid` is a child we just spawned and have not reaped, so its PID cannot have been reused: checking
+    its command line as well once failed while the process was fine."""
+
     def ready() -> bool:
-        if not is_running(pid, marker):
+        if not is_alive(pid):
             raise StackError(f"{label} exited during start-up; last lines of {log}:\n{tail(log)}")
         return probe()
 
@@ -369,7 +378,6 @@ def wait_for_kafka(name: str, state: dict, started: float) -> None:
     wait_ready(
         "kafka",
         kafka["pid"],
-        kafka_marker(name),
         lambda: kafka_answers(kafka["port"]),
         log_path(name, "kafka"),
     )
@@ -574,7 +582,7 @@ def ensure_smtp(name: str, state: dict) -> None:
     )
     state["smtp"] = {"port": port, "pid": pid}
     save_state(name, state)
-    wait_ready("smtp", pid, marker, lambda: smtp_answers(port), log_path(name, "smtp"))
+    wait_ready("smtp", pid, lambda: smtp_answers(port), log_path(name, "smtp"))
     print(f"smtp ready on {HOST}:{port} (pid {pid}), mail in {marker}")
 
 
@@ -648,7 +656,6 @@ def start_services(name: str, state: dict, infra: dict[str, str]) -> dict[str, s
         wait_ready(
             service,
             record["pid"],
-            service_marker(service),
             lambda port=record["port"]: service_answers(port),
             log_path(name, service),
         )
