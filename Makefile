@@ -25,7 +25,7 @@ up: install ## start the dev stack without the demo
 status: ## is every part of the dev stack healthy?
 	@$(PYTHON) deploy/local/stack.py status
 
-down: ## stop every stack this checkout started (dev and test)
+down: ## stop every stack this checkout started (dev, test, benchmarks)
 	@for stack in .local/stacks/*/; do \
 	  [ -f "$$stack/state.json" ] && $(PYTHON) deploy/local/stack.py down --name "$$(basename "$$stack")"; \
 	done; true
