@@ -109,20 +109,20 @@ def percentile(values: list[float], p: float) -> float:
 
 
 @contextlib.contextmanager
-def downstream_paused(paused: bool):
-    """Stop ticketing and notifications (our own dev-stack processes) for a run; they catch up after."""
+def downstream_paused():
+    """Stop ticketing and notifications (our own stack's processes) for a run; they catch up after."""
     services = stack.load_state(STACK)["services"]
     pids = [
         services[name]["pid"]
         for name in ("ticketing", "notifications")
         if stack.is_running(services[name]["pid"], stack.service_marker(name))
     ]
-    for pid in pids if paused else []:
+    for pid in pids:
         stack.signal_process(pid, signal.SIGSTOP)
     try:
         yield
     finally:
-        for pid in pids if paused else []:
+        for pid in pids:
             stack.signal_process(pid, signal.SIGCONT)
 
 
@@ -131,7 +131,7 @@ async def scenario(name: str, setup: str, env: dict, sessions: int, capacity: in
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(env["REGISTRATION_URL"], connector=connector, timeout=timeout) as client:
         session_ids = await new_sessions(client, env["REGISTRATION_ADMIN_TOKEN"], sessions, capacity)
-        with downstream_paused(setup == ALONE):
+        with downstream_paused() if setup == ALONE else contextlib.nullcontext():
             latencies, outcomes, elapsed = await register_all(client, session_ids, total)
     lag = await outbox_lag(env["REGISTRATION_DATABASE_URL"])
     statuses = [body.get("status") if status == 201 else str(status) for status, body in outcomes]

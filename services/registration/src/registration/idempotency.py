@@ -46,15 +46,10 @@ async def respond(pool: asyncpg.Pool, request: Request, key: str | None, action:
                     body = jsonable_encoder(body)
                     await store(conn, [(key, status, body)])
                     return JSONResponse(body, status)
-        except HTTPException as refusal:
-            await conn.execute(
-                "INSERT INTO idempotency_keys (key, request_hash, status_code, response) VALUES ($1, $2, $3, $4)"
-                " ON CONFLICT DO NOTHING",
-                key,
-                digest,
-                refusal.status_code,
-                json.dumps({"detail": refusal.detail}),
-            )
+        except HTTPException as refusal:  # the action's transaction is gone: keep the refusal in one of its own
+            async with conn.transaction():
+                if await claim(conn, [(key, digest)]):
+                    await store(conn, [(key, refusal.status_code, {"detail": refusal.detail})])
             raise
         return await replay(conn, key, digest)
 
