@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 
 from .db import create_pool
 from .outbox import OutboxRelay
+from .supervise import Supervisor
 from .topics import ensure_topics
 
 log = structlog.get_logger(__name__)
@@ -34,10 +35,20 @@ class Runtime:
     producer: AIOKafkaProducer
     relay: OutboxRelay
     broker: KafkaBroker
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    supervisor: Supervisor = field(default_factory=Supervisor)
 
 
 Worker = Callable[[Runtime], Awaitable[None]]
+
+
+def task_names(workers: Sequence[Worker]) -> list[str]:
+    """A distinct name per worker for logs and restart counts: `Deliverer.run`, `decide-2`."""
+    names: list[str] = []
+    for worker in workers:
+        owner = getattr(worker, "__self__", None)
+        name = worker.__name__ if owner is None else f"{type(owner).__name__}.{worker.__name__}"
+        names.append(name if name not in names else f"{name}-{names.count(name) + 1}")
+    return names
 
 
 @contextlib.asynccontextmanager
@@ -47,9 +58,14 @@ async def open_runtime(
     bootstrap_servers: str,
     broker: KafkaBroker,
     workers: Sequence[Worker] = (),
+    housekeeping: Sequence[Worker] = (),
     before_start: Callable[[Runtime], None] = lambda runtime: None,
 ) -> AsyncIterator[Runtime]:
-    """Pool, idempotent producer, outbox relay and background workers; the broker last."""
+    """Pool, idempotent producer, outbox relay and background workers; the broker last.
+
+    Every background task runs under the runtime's supervisor: `workers` are critical (one that
+    keeps failing makes the process unhealthy), `housekeeping` tasks are only restarted.
+    """
     await ensure_topics(bootstrap_servers)
     pool = await create_pool(database_url)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all", linger_ms=5)
@@ -57,15 +73,15 @@ async def open_runtime(
     relay = OutboxRelay(pool, producer)
     runtime = Runtime(pool=pool, producer=producer, relay=relay, broker=broker)
     before_start(runtime)
-    runtime.tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
-    runtime.tasks += [asyncio.create_task(w(runtime), name=w.__name__) for w in workers]
+    supervisor = runtime.supervisor
+    supervisor.start("outbox-relay", relay.run)
+    for name, worker in zip(task_names([*workers, *housekeeping]), [*workers, *housekeeping], strict=True):
+        supervisor.start(name, functools.partial(worker, runtime), critical=worker in workers)
     await broker.start()
     try:
         yield runtime
     finally:
         await broker.stop()
-        for task in runtime.tasks:
-            task.cancel()
-        await asyncio.gather(*runtime.tasks, return_exceptions=True)
+        await runtime.supervisor.stop()
         await producer.stop()
         await pool.close()
