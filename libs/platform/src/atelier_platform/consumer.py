@@ -13,13 +13,14 @@ from typing import Any
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from atelier_schemas import CloudEvent, InvalidEnvelope, Message, parse
 from atelier_schemas.topics import dead_letter
 from pydantic import ValidationError
 
 from .errors import is_transient
 from .logs import correlation_id
+from .producer import Producer
 
 log = structlog.get_logger(__name__)
 
@@ -32,7 +33,7 @@ class EventConsumer:
         *,
         group: str,
         pool: asyncpg.Pool,
-        producer: AIOKafkaProducer,
+        producer: Producer,
         handlers: dict[type[Message], Handler],
         after_commit: Callable[[], None] = lambda: None,
         max_attempts: int = 8,

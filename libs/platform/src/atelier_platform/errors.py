@@ -1,12 +1,15 @@
 """Which failures pass by themselves (retry with backoff) and which never will (dead-letter).
 
 One table for every retry decision in the services. A Postgres error is judged by its
-SQLSTATE: the full code when listed, else its two-character class, else permanent.
+SQLSTATE: the full code when listed, else its two-character class, else permanent. Kafka
+errors are judged for the record (can it ever be published?) and for the producer (may it
+be stuck?).
 """
 
 from __future__ import annotations
 
 import asyncpg
+from aiokafka import errors as kafka
 
 # SQLSTATE code or class -> True when the failure may pass by itself.
 SQLSTATES: dict[str, bool] = {
@@ -43,3 +46,35 @@ def is_transient(exc: BaseException) -> bool:
         return not isinstance(exc, ValueError) and ("connection is closed" in str(exc) or "pool is clos" in str(exc))
     # InternalClientError: the protocol lost its state when the server shut down mid-query.
     return isinstance(exc, OSError | TimeoutError | asyncpg.InternalClientError | TransientFailure)
+
+
+class Unpublishable(ValueError):
+    """An outbox row no Kafka record can carry (headers that are not text, say)."""
+
+
+# Kafka refuses these records whatever the broker's state: retrying cannot help.
+UNPUBLISHABLE = (kafka.MessageSizeTooLargeError, kafka.RecordTooLargeError, kafka.InvalidTopicError, Unpublishable)
+
+# After these the idempotent producer may stay stuck for good (aiokafka #1017): start a new one.
+PRODUCER_BROKEN = (
+    kafka.OutOfOrderSequenceNumber,
+    kafka.UnknownProducerId,
+    kafka.ProducerFenced,
+    kafka.InvalidProducerEpoch,
+    kafka.ProducerClosed,
+)
+
+
+def unpublishable(exc: BaseException) -> bool:
+    return isinstance(exc, UNPUBLISHABLE)
+
+
+def breaks_producer(exc: BaseException) -> bool:
+    """True for a producer error that is not about one record and that the producer will not retry."""
+    if isinstance(exc, UNPUBLISHABLE):
+        return False
+    if isinstance(exc, PRODUCER_BROKEN):
+        return True
+    if isinstance(exc, kafka.KafkaError):
+        return not exc.retriable  # KafkaTimeoutError among them: a send that never completes
+    return isinstance(exc, TimeoutError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -10,29 +11,42 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from .db import create_pool
 from .outbox import OutboxRelay
+from .producer import Producer
+from .subscribe import flush_offsets
 from .supervise import Supervisor
 from .topics import ensure_topics
 
 log = structlog.get_logger(__name__)
+
+# Shutdown on SIGTERM, at most (seconds): HTTP requests in hand, then records in hand, then the rest.
+HTTP_GRACE = 8.0
+CONSUMER_GRACE = 7.0
+CLOSE_GRACE = 4.0
+SHUTDOWN_GRACE = HTTP_GRACE + CONSUMER_GRACE + CLOSE_GRACE + 1  # 20 s; give the container 25 s
 
 
 def create_broker(bootstrap_servers: str) -> KafkaBroker:
     """The FastStream broker, logging through our JSON logs instead of its own handler.
 
     Its per-record "Received"/"Processed" lines go to DEBUG: EventConsumer logs each outcome.
+    On stop it lets the records in hand finish for up to CONSUMER_GRACE seconds.
     """
-    return KafkaBroker(bootstrap_servers, logger=logging.getLogger("atelier.kafka"), log_level=logging.DEBUG)
+    return KafkaBroker(
+        bootstrap_servers,
+        logger=logging.getLogger("atelier.kafka"),
+        log_level=logging.DEBUG,
+        graceful_timeout=CONSUMER_GRACE,
+    )
 
 
 @dataclass
 class Runtime:
     pool: asyncpg.Pool
-    producer: AIOKafkaProducer
+    producer: Producer  # for dead letters; the relay has a producer of its own
     relay: OutboxRelay
     broker: KafkaBroker
     supervisor: Supervisor = field(default_factory=Supervisor)
@@ -61,27 +75,55 @@ async def open_runtime(
     housekeeping: Sequence[Worker] = (),
     before_start: Callable[[Runtime], None] = lambda runtime: None,
 ) -> AsyncIterator[Runtime]:
-    """Pool, idempotent producer, outbox relay and background workers; the broker last.
+    """Pool, producers, outbox relay, background workers and the broker.
 
-    Every background task runs under the runtime's supervisor: `workers` are critical (one that
-    keeps failing makes the process unhealthy), `housekeeping` tasks are only restarted.
+    Only the database is needed to start: Kafka is connected in the background (topics, then
+    the relay and the subscribers), retried until it answers, so HTTP is served meanwhile and
+    the outbox keeps what is accepted. Every background task runs under the runtime's
+    supervisor: `workers` are critical (one that keeps failing makes the process unhealthy),
+    `housekeeping` tasks are only restarted.
     """
-    await ensure_topics(bootstrap_servers)
     pool = await create_pool(database_url)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all", linger_ms=5)
-    await producer.start()
-    relay = OutboxRelay(pool, producer)
-    runtime = Runtime(pool=pool, producer=producer, relay=relay, broker=broker)
+    relay_producer = Producer(bootstrap_servers, name="outbox-relay")
+    relay = OutboxRelay(pool, relay_producer)
+    runtime = Runtime(pool=pool, producer=Producer(bootstrap_servers, name="dead-letters"), relay=relay, broker=broker)
     before_start(runtime)
-    supervisor = runtime.supervisor
-    supervisor.start("outbox-relay", relay.run)
+    supervisor, topics_exist = runtime.supervisor, asyncio.Event()
+
+    async def connect_kafka() -> None:
+        await ensure_topics(bootstrap_servers)
+        topics_exist.set()
+        try:
+            await broker.start()
+        except BaseException:
+            await broker.stop()  # what did start, so the next attempt begins clean
+            raise
+
+    async def publish() -> None:
+        await topics_exist.wait()  # else the broker would create them with its default partitions
+        await relay.run()
+
+    supervisor.start("kafka-connect", connect_kafka, critical=False, forever=False)
+    supervisor.start("outbox-relay", publish)
     for name, worker in zip(task_names([*workers, *housekeeping]), [*workers, *housekeeping], strict=True):
         supervisor.start(name, functools.partial(worker, runtime), critical=worker in workers)
-    await broker.start()
     try:
         yield runtime
     finally:
-        await broker.stop()
-        await runtime.supervisor.stop()
-        await producer.stop()
-        await pool.close()
+        await flush_offsets(broker)  # from now on each record's offset is committed as it completes
+        await broker.stop()  # takes no new records, lets those in hand finish
+        await supervisor.stop()
+        steps = asyncio.gather(relay.release(), relay_producer.stop(), runtime.producer.stop(), return_exceptions=True)
+        await _within(steps, CLOSE_GRACE)
+        if not await _within(pool.close(), CLOSE_GRACE / 2):
+            pool.terminate()
+
+
+async def _within(step: Awaitable[object], timeout: float) -> bool:
+    """Wait for a shutdown step, but not longer than `timeout`: a dead broker or database must not hold up the exit."""
+    try:
+        await asyncio.wait_for(step, timeout)
+    except Exception as exc:
+        log.warning("shutdown step did not finish in time", error=repr(exc))
+        return False
+    return True
