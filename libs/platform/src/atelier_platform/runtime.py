@@ -7,7 +7,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import asyncpg
 import structlog
@@ -49,7 +49,7 @@ class Runtime:
     producer: Producer  # for dead letters; the relay has a producer of its own
     relay: OutboxRelay
     broker: KafkaBroker
-    supervisor: Supervisor = field(default_factory=Supervisor)
+    supervisor: Supervisor
 
 
 Worker = Callable[[Runtime], Awaitable[None]]
@@ -74,6 +74,7 @@ async def open_runtime(
     workers: Sequence[Worker] = (),
     housekeeping: Sequence[Worker] = (),
     before_start: Callable[[Runtime], None] = lambda runtime: None,
+    supervisor: Supervisor | None = None,
 ) -> AsyncIterator[Runtime]:
     """Pool, producers, outbox relay, background workers and the broker.
 
@@ -86,9 +87,11 @@ async def open_runtime(
     pool = await create_pool(database_url)
     relay_producer = Producer(bootstrap_servers, name="outbox-relay")
     relay = OutboxRelay(pool, relay_producer)
-    runtime = Runtime(pool=pool, producer=Producer(bootstrap_servers, name="dead-letters"), relay=relay, broker=broker)
+    supervisor = supervisor or Supervisor()
+    dead_letters = Producer(bootstrap_servers, name="dead-letters")
+    runtime = Runtime(pool=pool, producer=dead_letters, relay=relay, broker=broker, supervisor=supervisor)
     before_start(runtime)
-    supervisor, topics_exist = runtime.supervisor, asyncio.Event()
+    topics_exist = asyncio.Event()
 
     async def connect_kafka() -> None:
         await ensure_topics(bootstrap_servers)
