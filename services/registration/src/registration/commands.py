@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncpg
 from atelier_platform import outbox
 from atelier_schemas import CancelRegistration, CloudEvent, RegisterParticipant, RegistrationRejected
+from atelier_schemas.limits import PROFILES, registrant_problem
 
 from . import SOURCE, registrations
-from .domain import PROFILES, Refused
+from .domain import Refused
 
 
 async def on_register_participant(
@@ -47,6 +48,16 @@ async def on_cancel_registration(conn: asyncpg.Connection, event: CloudEvent, co
 
 
 def _invalid(command: RegisterParticipant) -> str | None:
+    """The same limits as over HTTP, so no text beyond them reaches an event."""
+    problem = registrant_problem(
+        name=command.participant.name,
+        email=str(command.participant.email),
+        phone=command.phone,
+        company=command.company,
+        origin_station_id=command.origin_station_id,
+    )
+    if problem:
+        return problem
     if command.profile not in PROFILES:
         return f"profile must be one of {', '.join(PROFILES)}"
     if command.wants_voucher and not command.origin_station_id:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from atelier_platform.logs import correlation_id
+from atelier_schemas.limits import Company, PersonName, Phone, StationId
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
@@ -56,18 +57,16 @@ class SessionOut(BaseModel):
 class RegistrationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, examples=["Lena Peeters"])
+    name: PersonName = Field(examples=["Lena Peeters"])
     email: EmailStr = Field(examples=["lena@example.be"])
     language: Language = Field(description="Language of the emails the participant gets")
-    phone: str | None = Field(
-        default=None, max_length=40, pattern=r"^\+?[0-9 ()./-]{6,40}$", examples=["+32 470 12 34 56"]
-    )
+    phone: Phone | None = Field(default=None, examples=["+32 470 12 34 56"])
     profile: Profile = Field(default="other")
-    company: str | None = Field(default=None, max_length=200)
+    company: Company | None = Field(default=None)
     consent_to_contact: bool = Field(default=False, description="May we write about other events?")
     wants_voucher: bool = Field(default=False, description="Ask for the 9.60 EUR train voucher")
-    origin_station_id: str | None = Field(
-        default=None, pattern=r"^\d{9}$", description="NMBS/SNCB station id", examples=["008821006"]
+    origin_station_id: StationId | None = Field(
+        default=None, description="NMBS/SNCB station id", examples=["008821006"]
     )
 
     @model_validator(mode="after")
