@@ -1,6 +1,6 @@
 from atelier_platform.serve import run_service
 
-from .bootstrap import create_app
+from .app import create_app
 from .config import MIGRATIONS, Settings
 from .entrypoints import cli
 

@@ -1,4 +1,4 @@
-"""What the HTTP routes need, as typed FastAPI dependencies. `bootstrap` fills one `Services` when the app starts."""
+"""What the HTTP routes need, as typed FastAPI dependencies. The bootstrap (`app.py`) fills one `Services` at start."""
 
 from __future__ import annotations
 

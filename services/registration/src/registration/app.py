@@ -1,4 +1,7 @@
-"""The one place that wires registration: settings, runtime, unit of work, intake, command subscriber, routes."""
+"""The bootstrap: the one place that wires registration — settings, runtime, unit of work, intake, commands, routes.
+
+Named `app` because the platform serves every service as `<service>.app:create_app`.
+"""
 
 from __future__ import annotations
 
