@@ -9,13 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from notifications.config import Settings
-from notifications.delivery import Deliverer
 from notifications.handlers import Handlers
-from notifications.smtp import Mailer
 from support import notification_events as events
 from support.api import unique_email
 from support.databases import notifications_database
+from support.delivery import deliver_all
 from support.handling import handle
 from support.smtp_server import RecordingSmtpServer, free_port
 
@@ -33,28 +31,6 @@ async def pool(infra):
 def smtp():
     with RecordingSmtpServer(free_port(), refused=(REFUSED,)) as server:
         yield server
-
-
-def settings(port: int, **overrides) -> Settings:
-    return Settings(
-        database_url="unused",
-        admin_token="t" * 16,
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        retry_base_seconds=0.2,
-        retry_max_seconds=0.5,
-        **overrides,
-    )
-
-
-async def deliver_all(pool: asyncpg.Pool, port: int, **overrides) -> None:
-    """Try every due message once, as a sender would."""
-    deliverer, mailer = Deliverer(settings(port, **overrides)), Mailer(settings(port, **overrides))
-    try:
-        while await deliverer.deliver_next(pool, mailer):
-            pass
-    finally:
-        await mailer.close()
 
 
 async def message_rows(pool: asyncpg.Pool, registration_id: uuid.UUID) -> list[asyncpg.Record]:
