@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from atelier_platform import locks
 
 
 async def database_now(conn: asyncpg.Connection) -> datetime:
@@ -22,9 +23,10 @@ async def database_now(conn: asyncpg.Connection) -> datetime:
 async def lock_people(conn: asyncpg.Connection, emails: list[str]) -> None:
     """Serialises one person's registrations, so two overlapping ones cannot both pass the check."""
     await conn.execute(
-        "SELECT pg_advisory_xact_lock(h) FROM"
+        "SELECT pg_advisory_xact_lock($2, h) FROM"
         " (SELECT DISTINCT hashtext(lower(email)) AS h FROM unnest($1::text[]) AS email ORDER BY h) AS people",
         emails,
+        locks.PERSON,
     )
 
 
