@@ -138,8 +138,9 @@ async def on_ticket_rejected(conn: asyncpg.Connection, event: CloudEvent, reject
 async def on_ticket_voided(conn: asyncpg.Connection, event: CloudEvent, voided: TicketVoided) -> None:
     if not await projection.void_voucher(conn, voided.voucher_id, voided.registration_id, voided.code):
         return
-    if voided.replaced_by is not None:
-        return  # the replacing voucher's email says this one is no longer valid
+    if voided.replaced_by is not None:  # the replacing voucher's email says this one is no longer valid
+        await projection.drop_unsent_voucher_email(conn, voided.registration_id, voided.voucher_id)
+        return
     await _queue(conn, event, kinds.VOUCHER_VOIDED, voided.registration_id, contexts.ticket(voided))
 
 

@@ -182,6 +182,18 @@ async def void_voucher(conn: asyncpg.Connection, voucher_id: uuid.UUID, registra
     )
 
 
+async def drop_unsent_voucher_email(
+    conn: asyncpg.Connection, registration_id: uuid.UUID, voucher_id: uuid.UUID
+) -> None:
+    """A voucher replaced before its email went out: the replacement's email is the one to send."""
+    await conn.execute(
+        "UPDATE messages SET status = 'cancelled' WHERE registration_id = $1 AND status = 'pending'"
+        " AND context->>'voucher_id' = $2",
+        registration_id,
+        str(voucher_id),
+    )
+
+
 async def voucher_code(conn: asyncpg.Connection, voucher_id: uuid.UUID) -> str | None:
     return await conn.fetchval("SELECT code FROM vouchers WHERE voucher_id = $1", voucher_id)
 
