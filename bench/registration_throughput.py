@@ -17,58 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import signal
-import statistics
-import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
 import asyncpg
 import uvloop
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "local"))
-import stack  # noqa: E402
+from measures import percentile
+from stacks import CONCURRENCY, fresh_stack, new_sessions, post, print_table, stack
 
 STACK = "registration-bench"
-
-CONCURRENCY = 200  # requests in flight
-# aiohttp, not httpx: at 200 connections httpx itself tops out near 60 requests/s on this machine.
-
-
-async def post(client: aiohttp.ClientSession, path: str, body: dict, headers: dict | None = None) -> tuple[int, dict]:
-    async with client.post(path, json=body, headers=headers) as response:
-        return response.status, await response.json()
-
-
-async def new_sessions(client: aiohttp.ClientSession, token: str, count: int, capacity: int) -> list[str]:
-    admin = {"Authorization": f"Bearer {token}"}
-    titles = {f"{field}_{lang}": "Bench" for field in ("title", "description") for lang in ("fr", "nl", "en")}
-    status, workshop = await post(client, "/admin/workshops", {"topic": "seo", **titles, "duration_minutes": 60}, admin)
-    assert status == 201, workshop
-    base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=400 + uuid.uuid4().int % 1000)
-    ids = []
-    for n in range(count):
-        starts = base + timedelta(hours=2 * n)
-        status, session = await post(
-            client,
-            "/admin/sessions",
-            {
-                "workshop_id": workshop["id"],
-                "starts_at": starts.isoformat(),
-                "ends_at": (starts + timedelta(hours=1)).isoformat(),
-                "room": "Bench",
-                "language": "en",
-                "capacity": capacity,
-            },
-            admin,
-        )
-        assert status == 201, session
-        ids.append(session["id"])
-    return ids
 
 
 async def register_all(
@@ -102,10 +61,6 @@ async def outbox_lag(database_url: str) -> float:
     finally:
         await conn.close()
     return time.perf_counter() - started
-
-
-def percentile(values: list[float], p: float) -> float:
-    return statistics.quantiles(values, n=100)[int(p) - 1] * 1000
 
 
 @contextlib.contextmanager
@@ -142,9 +97,9 @@ async def scenario(name: str, setup: str, env: dict, sessions: int, capacity: in
         setup,
         f"{total}",
         f"{total / elapsed:.0f}",
-        f"{percentile(latencies, 50):.0f}",
-        f"{percentile(latencies, 95):.0f}",
-        f"{percentile(latencies, 99):.0f}",
+        f"{percentile(latencies, 50) * 1000:.0f}",
+        f"{percentile(latencies, 95) * 1000:.0f}",
+        f"{percentile(latencies, 99) * 1000:.0f}",
         f"{confirmed} / {sessions * capacity}",
         overbooked,
         f"{statuses.count('waitlisted')}",
@@ -154,24 +109,29 @@ async def scenario(name: str, setup: str, env: dict, sessions: int, capacity: in
 
 
 WHOLE, ALONE = "whole system", "registration alone"
-
-
-def fresh_stack() -> dict[str, str]:
-    stack.down(STACK)
-    shutil.rmtree(stack.stack_dir(STACK), ignore_errors=True)
-    shutil.rmtree(stack.postgres_root(STACK), ignore_errors=True)
-    state = stack.load_state(STACK)
-    env = stack.start_infra(STACK, state)
-    return {**env, **stack.start_services(STACK, state, env)}
+HEADER = [
+    "scenario",
+    "setup",
+    "requests",
+    "req/s",
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "confirmed / seats",
+    "overbooked",
+    "waitlisted",
+    "errors",
+    "outbox lag s",
+]
 
 
 async def main() -> None:
-    env = fresh_stack()
+    env = fresh_stack(STACK)
     try:
         rows = await all_scenarios(env)
     finally:
         stack.down(STACK)  # or ticketing and notifications would go on catching up in the background
-    print_table(rows)
+    print_table(HEADER, rows)
 
 
 async def all_scenarios(env: dict[str, str]) -> list[list[str]]:
@@ -183,26 +143,6 @@ async def all_scenarios(env: dict[str, str]) -> list[list[str]]:
             ("100 sessions x 100 seats", 100, 100, 10_000),
         )
     ]
-
-
-def print_table(rows: list[list[str]]) -> None:
-    header = [
-        "scenario",
-        "setup",
-        "requests",
-        "req/s",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        "confirmed / seats",
-        "overbooked",
-        "waitlisted",
-        "errors",
-        "outbox lag s",
-    ]
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, ["-" * w for w in widths], *rows]:
-        sys.stdout.write("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + "\n")
 
 
 if __name__ == "__main__":

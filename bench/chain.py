@@ -1,0 +1,432 @@
+"""`make bench`: the whole chain as a participant feels it, from "register" to the voucher in the inbox.
+
+On a fresh stack of its own (Kafka, durable Postgres, SMTP, the three services), stopped afterwards:
+
+- burst: N registrations at once over 100 sessions, every one asking for a voucher from a real station
+  (ticketing's station list), languages fr/nl/en in turn → accepted per second, seconds until the last
+  voucher row, until every confirmation email and every voucher email is in the SMTP server's maildir;
+- paced: a steady rate of registrations → seconds from sending the request to the voucher email's
+  arrival (matched by its Message-ID in notifications' message log), p50 / p95 / p99;
+- CPU seconds each process (and its children: every Postgres backend) used over each scenario;
+- the raw floor, measured afterwards with the services stopped: Kafka produce → consume, Postgres
+  inserting one durable row per transaction, the SMTP server taking mail from smtplib over 4
+  connections — the same counts and sizes — and each stage's ratio to the slowest floor it goes through.
+
+Prints tables, writes bench/results/<date>-<N>.json and a .png chart beside it.
+
+    .venv/bin/python bench/chain.py [--registrations 10000] [--paced-rate 100] [--paced-seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import time
+import uuid
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import chart
+import cpu
+import floors
+import uvloop
+from measures import cumulative, percentile, ratio_to_floor, span_rate
+from stacks import CONCURRENCY, fresh_stack, new_sessions, post, print_table, stack
+
+STACK = "chain-bench"
+RESULTS = Path(__file__).resolve().parent / "results"
+SESSIONS = 100
+LANGUAGES = ("fr", "nl", "en")
+CONFIRMATION, VOUCHER = "registration_confirmed", "voucher_issued"
+STEP = 0.5  # seconds between the points of a timeline
+TARGETS = {"burst_all_emails_s": 60.0, "paced_p99_s": 1.0, "floor_ratio": 0.5}
+# The raw parts each stage goes through: its ratio is taken to the slowest of them.
+STAGES = {
+    "registration (accepted)": ("postgres",),
+    "ticketing (vouchers)": ("kafka", "postgres"),
+    "notifications (emails)": ("kafka", "postgres", "smtp"),
+}
+
+
+class Chain:
+    """The running stack as the benchmark sees it: HTTP client, databases, maildir, processes."""
+
+    def __init__(self, env: dict[str, str], client: aiohttp.ClientSession, stations: list[str]) -> None:
+        self.env, self.client, self.stations = env, client, stations
+        self.maildir = Path(env["SMTP_MAILDIR"]) / "new"
+
+    def processes(self) -> dict[str, int]:
+        state = stack.load_state(STACK)
+        services = {name: record["pid"] for name, record in state["services"].items()}
+        return {
+            **services,
+            "kafka": state["kafka"]["pid"],
+            "postgres": state["postgres"]["pid"],
+            "smtp": state["smtp"]["pid"],
+            "client": os.getpid(),
+        }
+
+    async def register(self, session_id: str, n: int) -> dict:
+        sent_at = time.time()
+        status, body = await post(
+            self.client,
+            f"/sessions/{session_id}/registrations",
+            {
+                "name": f"Bench {n}",
+                "email": f"bench-{uuid.uuid4().hex}@example.be",
+                "language": LANGUAGES[n % len(LANGUAGES)],
+                "wants_voucher": True,
+                "origin_station_id": self.stations[n % len(self.stations)],
+            },
+        )
+        return {
+            "sent_at": sent_at,
+            "answered_at": time.time(),
+            "status": body.get("status") if status == 201 else str(status),
+            "registration_id": body.get("registration_id"),
+        }
+
+    def mail_files(self) -> set[str]:
+        return set(os.listdir(self.maildir)) if self.maildir.exists() else set()
+
+    async def vouchers(self, ids: list[str]) -> dict[str, float]:
+        rows = await self._fetch(
+            "TICKETING_DATABASE_URL",
+            "SELECT registration_id::text, extract(epoch FROM issued_at) AS at FROM vouchers"
+            " WHERE registration_id = ANY($1::uuid[])",
+            ids,
+        )
+        return {row["registration_id"]: float(row["at"]) for row in rows}
+
+    async def emails(self, ids: list[str], files: set[str]) -> list[dict]:
+        """The emails among `files` sent for `ids`: registration, kind, arrival (when the maildir got it), size."""
+        rows = await self._fetch(
+            "NOTIFICATIONS_DATABASE_URL",
+            "SELECT message_id, kind, registration_id::text FROM messages WHERE registration_id = ANY($1::uuid[])",
+            ids,
+        )
+        ours = {row["message_id"]: row for row in rows}
+        found = []
+        parser = BytesHeaderParser()
+        for name in files:
+            path = self.maildir / name
+            with path.open("rb") as message:
+                row = ours.get(parser.parse(message)["Message-ID"])
+            if row is not None:
+                stat = path.stat()
+                found.append(
+                    {
+                        "registration_id": row["registration_id"],
+                        "kind": row["kind"],
+                        "at": stat.st_mtime,
+                        "size": stat.st_size,
+                    }
+                )
+        return found
+
+    async def drained(self, ids: list[str], before: set[str], deadline: float) -> bool:
+        """Wait until every registration has its voucher and both emails are in the maildir, or the deadline."""
+        while time.time() < deadline:
+            vouchers = await self._fetch(
+                "TICKETING_DATABASE_URL", "SELECT 1 FROM vouchers WHERE registration_id = ANY($1::uuid[])", ids
+            )
+            if len(vouchers) == len(ids) and len(self.mail_files() - before) >= 2 * len(ids):
+                return True
+            await asyncio.sleep(0.5)
+        return False
+
+    async def _fetch(self, database: str, query: str, ids: list[str]) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(self.env[database])
+        try:
+            return await conn.fetch(query, ids)
+        finally:
+            await conn.close()
+
+
+async def run_scenario(chain: Chain, name: str, send, count: int, drain_timeout: float) -> dict:
+    """Send `count` registrations with `send`, wait for the chain to drain, and collect every timestamp."""
+    token = chain.env["REGISTRATION_ADMIN_TOKEN"]
+    sessions = await new_sessions(chain.client, token, SESSIONS, math.ceil(count / SESSIONS))
+    before_files = chain.mail_files()
+    pids = chain.processes()
+    cpu_before = cpu.snapshot(pids)
+    started = time.time()
+    sent = await send(chain, sessions, count)
+    confirmed = [r["registration_id"] for r in sent if r["status"] == "confirmed"]
+    complete = await chain.drained(confirmed, before_files, time.time() + drain_timeout)
+    cpu_after = cpu.snapshot(pids)
+    vouchers = await chain.vouchers(confirmed)
+    emails = await chain.emails(confirmed, chain.mail_files() - before_files)
+    return {
+        "name": name,
+        "started": started,
+        "registrations": count,
+        "confirmed": len(confirmed),
+        "refused": sum(1 for r in sent if r["status"] not in ("confirmed", "waitlisted")),
+        "drained": complete,
+        "sent": sent,
+        "vouchers": vouchers,
+        "emails": emails,
+        "cpu_seconds": {name: round(cpu_after[name] - cpu_before[name], 2) for name in pids},
+    }
+
+
+async def burst(chain: Chain, sessions: list[str], count: int) -> list[dict]:
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(n: int) -> dict:
+        async with gate:
+            return await chain.register(sessions[n % len(sessions)], n)
+
+    return await asyncio.gather(*(one(n) for n in range(count)))
+
+
+def paced_at(rate: float):
+    async def paced(chain: Chain, sessions: list[str], count: int) -> list[dict]:
+        loop = asyncio.get_running_loop()
+        start, tasks = loop.time(), []
+        for n in range(count):
+            await asyncio.sleep(max(0.0, start + n / rate - loop.time()))
+            tasks.append(asyncio.create_task(chain.register(sessions[n % len(sessions)], n)))
+        return await asyncio.gather(*tasks)
+
+    return paced
+
+
+def summary(run: dict) -> dict:
+    """The figures of one scenario, seconds counted from its first request."""
+    start = run["started"]
+    answered = [r["answered_at"] - start for r in run["sent"]]
+    vouchers = [at - start for at in run["vouchers"].values()]
+    by_kind = {kind: [e["at"] - start for e in run["emails"] if e["kind"] == kind] for kind in (CONFIRMATION, VOUCHER)}
+    emails = [e["at"] - start for e in run["emails"]]
+    sent_at = {r["registration_id"]: r["sent_at"] for r in run["sent"]}
+    voucher_delays = [e["at"] - sent_at[e["registration_id"]] for e in run["emails"] if e["kind"] == VOUCHER]
+    end = max([*answered, *vouchers, *emails])
+    return {
+        "registrations": run["registrations"],
+        "confirmed": run["confirmed"],
+        "refused": run["refused"],
+        "drained": run["drained"],
+        "accepted_per_s": len(answered) / max(answered),
+        "last_accepted_s": max(answered),
+        "last_voucher_row_s": max(vouchers, default=None),
+        "vouchers": len(vouchers),
+        "last_confirmation_email_s": max(by_kind[CONFIRMATION], default=None),
+        "confirmation_emails": len(by_kind[CONFIRMATION]),
+        "last_voucher_email_s": max(by_kind[VOUCHER], default=None),
+        "voucher_emails": len(by_kind[VOUCHER]),
+        "rates_per_s": {
+            "registration (accepted)": span_rate(answered),
+            "ticketing (vouchers)": span_rate(vouchers),
+            "notifications (emails)": span_rate(emails),
+        },
+        "request_to_voucher_email_s": {
+            f"p{p}": percentile(voucher_delays, p) if voucher_delays else None for p in (50, 95, 99)
+        },
+        "cpu_seconds": run["cpu_seconds"],
+        "timeline": {
+            "step_s": STEP,
+            "accepted": cumulative(answered, 0.0, STEP, end),
+            "vouchers": cumulative(vouchers, 0.0, STEP, end),
+            "emails": cumulative(emails, 0.0, STEP, end),
+        },
+    }
+
+
+async def measure_floors(chain: Chain, run: dict) -> dict:
+    """The same counts and sizes as the burst, through each raw part alone; the services are stopped by now."""
+    count = max(run["confirmed"], 1)
+    record_size = await asyncpg.connect(chain.env["REGISTRATION_DATABASE_URL"])
+    try:
+        size = int(await record_size.fetchval("SELECT avg(octet_length(value)) FROM outbox") or 1000)
+    finally:
+        await record_size.close()
+    email_size = int(sum(e["size"] for e in run["emails"]) / max(len(run["emails"]), 1)) or 10_000
+    postgres_url = chain.env["REGISTRATION_DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    return {
+        "record_bytes": size,
+        "email_bytes": email_size,
+        "per_s": {
+            "kafka": await floors.kafka(chain.env["KAFKA_BOOTSTRAP_SERVERS"], count, size),
+            "postgres": await floors.postgres(postgres_url, count, size),
+            "smtp": await floors.smtp(chain.env["SMTP_HOST"], int(chain.env["SMTP_PORT"]), 2 * count, email_size),
+        },
+        "counts": {"kafka": count, "postgres": count, "smtp": 2 * count},
+    }
+
+
+def stop_services() -> None:
+    services = stack.load_state(STACK)["services"]
+    stack.stop_processes([(name, record["pid"], stack.service_marker(name)) for name, record in services.items()])
+
+
+async def measure(args: argparse.Namespace, env: dict[str, str]) -> dict:
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(env["TICKETING_URL"], timeout=timeout) as ticketing:
+        async with ticketing.get("/stations", params={"limit": 100}) as response:
+            stations = [station["id"] for station in await response.json()]
+    async with aiohttp.ClientSession(env["REGISTRATION_URL"], connector=connector, timeout=timeout) as client:
+        chain = Chain(env, client, stations)
+        burst_run = await run_scenario(chain, "burst", burst, args.registrations, args.drain_timeout)
+        paced_count = round(args.paced_rate * args.paced_seconds)
+        paced_run = await run_scenario(chain, "paced", paced_at(args.paced_rate), paced_count, args.drain_timeout)
+    stop_services()
+    floor = await measure_floors(chain, burst_run)
+    burst_figures = summary(burst_run)
+    ratios = {
+        stage: ratio_to_floor(burst_figures["rates_per_s"][stage], floor["per_s"], parts)
+        for stage, parts in STAGES.items()
+    }
+    return {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cores": os.cpu_count(), "load_average_1_5_15": os.getloadavg()},
+        "settings": {
+            "registrations": args.registrations,
+            "sessions": SESSIONS,
+            "in_flight": CONCURRENCY,
+            "paced_rate_per_s": args.paced_rate,
+            "paced_seconds": args.paced_seconds,
+            "postgres": "durable (fsync, synchronous_commit, full_page_writes on)",
+        },
+        "targets": TARGETS,
+        "burst": burst_figures,
+        "paced": summary(paced_run),
+        "floor": floor,
+        "ratio_to_floor": ratios,
+        "note": args.note,
+    }
+
+
+def seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def report(result: dict) -> None:
+    b, p = result["burst"], result["paced"]
+    print(
+        f"\nwhole chain, {result['machine']['cores']} cores, durable Postgres, load average "
+        f"{' '.join(f'{x:.1f}' for x in result['machine']['load_average_1_5_15'])} at the end"
+    )
+    if result["note"]:
+        print(f"note: {result['note']}")
+    print(f"\nburst: {b['registrations']} registrations, {CONCURRENCY} in flight, {SESSIONS} sessions\n")
+    print_table(
+        [
+            "accepted/s",
+            "confirmed",
+            "refused",
+            "last voucher row s",
+            "last confirmation email s",
+            "last voucher email s",
+            "emails",
+            "complete",
+        ],
+        [
+            [
+                f"{b['accepted_per_s']:.0f}",
+                str(b["confirmed"]),
+                str(b["refused"]),
+                seconds(b["last_voucher_row_s"]),
+                seconds(b["last_confirmation_email_s"]),
+                seconds(b["last_voucher_email_s"]),
+                f"{b['confirmation_emails'] + b['voucher_emails']} / {2 * b['confirmed']}",
+                "yes" if b["drained"] else "NO (timed out)",
+            ]
+        ],
+    )
+    settings = result["settings"]
+    print(f"\npaced: {settings['paced_rate_per_s']:g}/s for {settings['paced_seconds']:g} s, request → voucher email\n")
+    delays = p["request_to_voucher_email_s"]
+    print_table(
+        ["p50 s", "p95 s", "p99 s", "voucher emails", "complete"],
+        [
+            [
+                seconds(delays["p50"]),
+                seconds(delays["p95"]),
+                seconds(delays["p99"]),
+                f"{p['voucher_emails']} / {p['confirmed']}",
+                "yes" if p["drained"] else "NO (timed out)",
+            ]
+        ],
+    )
+    print("\nCPU seconds per process (and its children)\n")
+    names = list(b["cpu_seconds"])
+    print_table(
+        ["scenario", *names],
+        [[name, *(f"{r['cpu_seconds'][n]:.1f}" for n in names)] for name, r in (("burst", b), ("paced", p))],
+    )
+    floor = result["floor"]
+    print(
+        f"\nraw floor (records of {floor['record_bytes']} B, emails of {floor['email_bytes']} B), "
+        "burst rate between a stage's first and last event\n"
+    )
+    print_table(
+        ["stage", "per s", "floor", "floor per s", "ratio"],
+        [
+            [
+                stage,
+                f"{b['rates_per_s'][stage] or 0:.0f}",
+                " / ".join(STAGES[stage]),
+                f"{min(floor['per_s'][part] for part in STAGES[stage]):.0f}",
+                "-" if ratio is None else f"{ratio:.0%}",
+            ]
+            for stage, ratio in result["ratio_to_floor"].items()
+        ],
+    )
+    print("\ntargets\n")
+    worst = min((r for r in result["ratio_to_floor"].values() if r is not None), default=None)
+    print_table(
+        ["target", "measured", "met"],
+        [
+            ["all of the burst processed ≤ 60 s", seconds(max_or_none(b)), met(max_or_none(b), 60.0, b["drained"])],
+            ["paced p99 request → voucher email ≤ 1 s", seconds(delays["p99"]), met(delays["p99"], 1.0, p["drained"])],
+            [
+                "each stage ≥ 50 % of its floor",
+                "-" if worst is None else f"{worst:.0%} (lowest)",
+                "-" if worst is None else ("yes" if worst >= 0.5 else "no"),
+            ],
+        ],
+    )
+
+
+def max_or_none(figures: dict) -> float | None:
+    ends = [figures[k] for k in ("last_voucher_row_s", "last_confirmation_email_s", "last_voucher_email_s")]
+    return None if None in ends else max(ends)
+
+
+def met(value: float | None, limit: float, complete: bool) -> str:
+    return "no" if value is None or not complete else ("yes" if value <= limit else "no")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--registrations", type=int, default=10_000, help="burst size (10000)")
+    parser.add_argument("--paced-rate", type=float, default=100.0, help="registrations per second (100)")
+    parser.add_argument("--paced-seconds", type=float, default=60.0, help="how long the paced run sends (60)")
+    parser.add_argument("--drain-timeout", type=float, default=900.0, help="longest wait for a scenario's emails")
+    parser.add_argument("--note", default="", help="kept in the result, e.g. what else ran on the machine")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the JSON result and chart")
+    args = parser.parse_args()
+    env = fresh_stack(STACK)
+    try:
+        result = uvloop.run(measure(args, env))
+    finally:
+        stack.down(STACK)
+    report(result)
+    args.results.mkdir(parents=True, exist_ok=True)
+    stem = args.results / f"{datetime.now(UTC):%Y-%m-%dT%H%MZ}-{args.registrations}"
+    stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    chart.draw(result, stem.with_suffix(".png"))
+    print(f"\nresult: {stem.with_suffix('.json')}\nchart:  {stem.with_suffix('.png')}")
+
+
+if __name__ == "__main__":
+    main()

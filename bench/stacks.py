@@ -1,0 +1,65 @@
+"""What the benchmarks share: a fresh stack of their own, sessions to register for, a table on the terminal."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "local"))
+import stack  # noqa: E402
+
+CONCURRENCY = 200  # requests in flight
+# aiohttp, not httpx: at 200 connections httpx itself tops out near 60 requests/s on this machine.
+
+
+def fresh_stack(name: str) -> dict[str, str]:
+    """Kafka, durable Postgres, SMTP and the three services, from empty; returns their env variables."""
+    stack.down(name)
+    shutil.rmtree(stack.stack_dir(name), ignore_errors=True)
+    shutil.rmtree(stack.postgres_root(name), ignore_errors=True)
+    state = stack.load_state(name)
+    env = stack.start_infra(name, state)
+    return {**env, **stack.start_services(name, state, env)}
+
+
+async def post(client: aiohttp.ClientSession, path: str, body: dict, headers: dict | None = None) -> tuple[int, dict]:
+    async with client.post(path, json=body, headers=headers) as response:
+        return response.status, await response.json()
+
+
+async def new_sessions(client: aiohttp.ClientSession, token: str, count: int, capacity: int) -> list[str]:
+    admin = {"Authorization": f"Bearer {token}"}
+    titles = {f"{field}_{lang}": "Bench" for field in ("title", "description") for lang in ("fr", "nl", "en")}
+    status, workshop = await post(client, "/admin/workshops", {"topic": "seo", **titles, "duration_minutes": 60}, admin)
+    assert status == 201, workshop
+    base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=400 + uuid.uuid4().int % 1000)
+    ids = []
+    for n in range(count):
+        starts = base + timedelta(hours=2 * n)
+        status, session = await post(
+            client,
+            "/admin/sessions",
+            {
+                "workshop_id": workshop["id"],
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=1)).isoformat(),
+                "room": "Bench",
+                "language": "en",
+                "capacity": capacity,
+            },
+            admin,
+        )
+        assert status == 201, session
+        ids.append(session["id"])
+    return ids
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        sys.stdout.write("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + "\n")
