@@ -4,7 +4,7 @@ VENV_PY := .venv/bin/python
 UV_VERSION := 0.13.8
 SERVICES := $(notdir $(wildcard services/*))
 
-.PHONY: help install demo up down status test test-unit lint seed report bench-registration bench-ticketing bench-notifications contracts \
+.PHONY: help install demo up down status test test-unit lint seed report bench bench-registration bench-ticketing bench-notifications contracts \
 	release-schemas replay-dlq dlq-sizes
 
 help: ## list the commands
@@ -44,6 +44,9 @@ seed: up ## load four weeks of sample sessions and coaching slots into the dev s
 
 report: up ## progress toward the 10,000-people goal, as a table
 	@. .local/stacks/dev/env && $(VENV_PY) -m registration report
+
+bench: install ## the whole chain, request to voucher email, on a fresh stack of its own: burst, paced, CPU, raw floor
+	@$(VENV_PY) bench/chain.py $(BENCH_ARGS)
 
 bench-registration: install ## registration throughput on a fresh stack of its own; prints a table
 	@$(VENV_PY) bench/registration_throughput.py
