@@ -52,6 +52,11 @@ STAGES = {
     "ticketing (vouchers)": ("kafka", "postgres"),
     "notifications (emails)": ("kafka", "postgres", "smtp"),
 }
+FLOOR_WORK = {
+    "kafka": "aiokafka produce → consume, acks=all",
+    "postgres": "one durable transaction per row, 4 connections",
+    "smtp": "smtplib, 4 connections",
+}
 
 
 class Chain:
@@ -364,10 +369,16 @@ def report(result: dict) -> None:
         [[name, *(f"{r['cpu_seconds'][n]:.1f}" for n in names)] for name, r in (("burst", b), ("paced", p))],
     )
     floor = result["floor"]
-    print(
-        f"\nraw floor (records of {floor['record_bytes']} B, emails of {floor['email_bytes']} B), "
-        "burst rate between a stage's first and last event\n"
+    print("\nraw floor, the services stopped: the same counts and sizes through each part alone\n")
+    sizes = {"kafka": floor["record_bytes"], "postgres": floor["record_bytes"], "smtp": floor["email_bytes"]}
+    print_table(
+        ["part", "what", "count", "bytes each", "per s"],
+        [
+            [part, FLOOR_WORK[part], str(floor["counts"][part]), str(sizes[part]), f"{floor['per_s'][part]:.0f}"]
+            for part in FLOOR_WORK
+        ],
     )
+    print("\neach stage of the burst (first to last event) against the slowest part it goes through\n")
     print_table(
         ["stage", "per s", "floor", "floor per s", "ratio"],
         [
