@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from . import idempotency, registrations
 from .domain import Refusal, Refused
-from .programme import SessionFilter, list_sessions
+from .programme import SessionFilter, list_sessions, session_by_id
 
 Language = Literal["fr", "nl", "en"]
 Profile = Literal["entrepreneur", "student", "job_seeker", "other"]
@@ -85,6 +85,10 @@ class RegistrationOut(BaseModel):
     waitlist_position: int | None = None
 
 
+class OwnRegistrationOut(RegistrationOut):
+    wants_voucher: bool = Field(description="Whether the participant asked for the train voucher")
+
+
 class RegisteredOut(RegistrationOut):
     manage_token: str = Field(description="Keep it: it lets the participant see and cancel this registration")
 
@@ -103,6 +107,20 @@ async def get_sessions(
         request.app.state.runtime.pool, SessionFilter(date_from, date_to, topic, language, with_seats_left)
     )
     return [dict(r) for r in rows]
+
+
+@router.get(
+    "/sessions/{session_id}",
+    response_model=SessionOut,
+    tags=["programme"],
+    responses={404: {"description": "Unknown session"}},
+)
+async def get_session(session_id: uuid.UUID, request: Request) -> dict:
+    """One session, past or cancelled included: what a participant's own page shows."""
+    row = await session_by_id(request.app.state.runtime.pool, session_id)
+    if row is None:
+        raise HTTPException(404, "no session with this id")
+    return dict(row)
 
 
 @router.post(
@@ -140,7 +158,7 @@ async def _own_registration(request: Request, registration_id: uuid.UUID, token:
     return row
 
 
-@router.get("/registrations/{registration_id}", response_model=RegistrationOut, tags=["registration"])
+@router.get("/registrations/{registration_id}", response_model=OwnRegistrationOut, tags=["registration"])
 async def get_registration(
     registration_id: uuid.UUID, request: Request, token: str = Query(description="The manage token")
 ) -> dict:
@@ -153,6 +171,7 @@ async def get_registration(
         "session_id": row["session_id"],
         "status": row["status"],
         "waitlist_position": position,
+        "wants_voucher": row["wants_voucher"],
     }
 
 

@@ -190,6 +190,13 @@ class SessionFilter:
     with_seats_left: bool = False
 
 
+async def session_by_id(pool: asyncpg.Pool, session_id: uuid.UUID) -> asyncpg.Record | None:
+    return await pool.fetchrow(
+        "SELECT *, capacity - seats_taken AS seats_left, waiting AS waitlist_length FROM sessions WHERE id = $1",
+        session_id,
+    )
+
+
 async def list_sessions(pool: asyncpg.Pool, f: SessionFilter) -> list[asyncpg.Record]:
     """Upcoming scheduled sessions matching the filter, soonest first."""
     start = datetime.combine(f.date_from, time(), BRUSSELS) if f.date_from else None
