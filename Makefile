@@ -4,7 +4,7 @@ VENV_PY := .venv/bin/python
 UV_VERSION := 0.13.8
 SERVICES := $(notdir $(wildcard services/*))
 
-.PHONY: help install demo up down status test test-unit lint seed report bench-registration bench-ticketing bench-notifications contracts \
+.PHONY: help install browser-tools demo up down status test test-unit lint seed report bench-registration bench-ticketing bench-notifications contracts \
 	release-schemas replay-dlq
 
 help: ## list the commands
@@ -30,8 +30,11 @@ down: ## stop every stack this checkout started (dev, test, benchmarks)
 	  [ -f "$$stack/state.json" ] && $(PYTHON) deploy/local/stack.py down --name "$$(basename "$$stack")"; \
 	done; true
 
-test: install ## the whole suite on real Kafka, Postgres and SMTP (started or reused as the `test` stack)
+test: install browser-tools ## the whole suite on real Kafka, Postgres and SMTP (started or reused as the `test` stack)
 	@$(VENV_PY) -m pytest
+
+browser-tools: ## headless Chromium + chromium-driver (apt) and axe-core (npm, pinned) for tests/browser, if missing
+	@deploy/local/browser_tools.sh
 
 test-unit: install ## unit tests only, no servers
 	@$(VENV_PY) -m pytest tests/unit

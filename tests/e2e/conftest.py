@@ -1,4 +1,4 @@
-"""The three services as real processes, on free ports, for the whole e2e session."""
+"""The services and the participant pages as real processes, on free ports, for the whole e2e session."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import asyncpg
 import pytest
 from support.processes import running
 
-SERVICES = ("registration", "ticketing", "notifications")
+SERVICES = ("registration", "ticketing", "notifications", "web")
 # Two registration processes, as deployed for throughput: their batches meet in one database.
 EXTRA_ENV = {"registration": {"REGISTRATION_WORKERS": "2"}}
 
 
 @pytest.fixture(scope="session")
 def services(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Base URLs of the running services."""
+    """Base URLs of the running services; registration's email links point at the web pages."""
     with running(SERVICES, infra, tmp_path_factory.mktemp("service-logs"), EXTRA_ENV) as urls:
         yield urls
 

@@ -4,7 +4,9 @@ What one parser gets right by the same mistake as our writer, a second one catch
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import fast_mail_parser
 import icalendar
@@ -39,3 +41,16 @@ def calendars(raw: bytes) -> list[tuple[str, icalendar.Calendar]]:
         for part in parts(raw)
         if part.content_type.startswith("text/calendar")
     ]
+
+
+async def wait_for_raw(maildir: str, address: str, subject_starts: str, timeout: float = 30) -> bytes:
+    """The raw bytes of the first message to `address` whose subject starts so, as the SMTP server stored them."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        files = sorted((Path(maildir) / "new").glob("*"), key=lambda f: f.stat().st_mtime_ns)
+        for raw in (f.read_bytes() for f in files):
+            if address.encode() in raw and parse(raw).subject.startswith(subject_starts):
+                return raw
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no message '{subject_starts}…' to {address} within {timeout} s")
+        await asyncio.sleep(0.3)
