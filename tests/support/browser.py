@@ -15,7 +15,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / ".local" / "test-artifacts" / "browser"
-AXE = ROOT / ".local" / "cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = ROOT / ".local" / "cache" / "npm" / "axe-core@4.11.0" / "axe.min.js"  # deploy/local/npm_assets.sh
 # WCAG 2.x A and AA rules; "serious" and "critical" findings fail a test.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 

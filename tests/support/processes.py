@@ -15,7 +15,7 @@ from pathlib import Path
 from .smtp_server import free_port
 
 
-def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

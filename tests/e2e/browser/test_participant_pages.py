@@ -177,3 +177,14 @@ async def test_a_cancelled_seat_goes_to_the_first_person_waiting(services, infra
     screenshot(browser, ARTIFACTS, "6-promoted-from-the-waiting-line-en")
     browser.get(f"{web}/")
     assert text_of(browser, f"li[data-session-id='{session_id}'] .seats") == "Full — join the waiting line"
+
+
+@pytest.mark.parametrize("service", ["registration", "ticketing", "notifications"])
+def test_the_api_pages_render_from_assets_served_by_the_service_itself(service, services, browser):
+    browser.get(f"{services[service]}/docs")
+    title = wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, ".swagger-ui .info .title"))[0]
+    assert title.text.startswith(f"Atelier {service}")
+    browser.get(f"{services[service]}/asyncapi")
+    wait_until(lambda: f"Atelier {service}" in browser.find_element(By.TAG_NAME, "body").text)
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert loaded and all(url.startswith(services[service]) for url in loaded), loaded
