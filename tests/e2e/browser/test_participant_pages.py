@@ -179,8 +179,8 @@ async def test_a_cancelled_seat_goes_to_the_first_person_waiting(services, infra
     assert text_of(browser, f"li[data-session-id='{session_id}'] .seats") == "Full — join the waiting line"
 
 
-@pytest.mark.parametrize("service", ["registration", "ticketing", "notifications"])
-def test_the_api_pages_render_from_assets_served_by_the_service_itself(service, services, browser):
+def test_the_api_pages_render_from_assets_served_by_the_service_itself(services, browser):
+    service = "registration"  # one is enough: every service mounts the same pages from atelier_platform
     browser.get(f"{services[service]}/docs")
     title = wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, ".swagger-ui .info .title"))[0]
     assert title.text.startswith(f"Atelier {service}")
