@@ -6,6 +6,8 @@ import base64
 import json
 import re
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -26,7 +28,7 @@ from support.email_parts import decode_qr
 pytestmark = pytest.mark.e2e
 
 # How each language is chosen: a link, then the cookie it leaves; Dutch comes from the browser's Accept-Language.
-CHOSEN_BY = {"fr": "?lang=fr", "en": "?lang=en", "nl": ""}
+CHOSEN_BY = {"fr": "&lang=fr", "en": "&lang=en", "nl": ""}
 STATION = {"fr": "Namur", "nl": "Namen", "en": "Namur"}  # in English the name is resolved by the server
 CONFIRMED_SUBJECT = {"fr": "Inscription confirmée", "nl": "Inschrijving bevestigd", "en": "Registration confirmed"}
 VOUCHER_SUBJECT = {"fr": "Votre billet de train", "nl": "Je treinticket", "en": "Your train voucher"}
@@ -64,11 +66,15 @@ def qr_facts(payload: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
 
 
-async def new_session(services, infra, *, capacity: int, language: str) -> str:
+async def new_session(services, infra, *, capacity: int, language: str) -> tuple[str, str]:
+    """A new session's id, and its day's programme filter (the test stack's programme grows with every run)."""
     async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
-        return await create_session(
+        session_id = await create_session(
             client, services["registration"], infra["REGISTRATION_ADMIN_TOKEN"], capacity=capacity, language=language
         )
+        session = (await client.get(f"{services['registration']}/sessions/{session_id}")).json()
+    day = datetime.fromisoformat(session["starts_at"]).astimezone(ZoneInfo("Europe/Brussels")).date()
+    return session_id, f"day={day}&language={language}"
 
 
 @pytest.mark.parametrize("lang", ["fr", "nl", "en"])
@@ -76,11 +82,11 @@ async def test_a_participant_registers_with_a_voucher_opens_the_emailed_link_see
     lang, services, infra, browser
 ):
     web, maildir = services["web"], infra["SMTP_MAILDIR"]
-    session_id = await new_session(services, infra, capacity=3, language=lang)
+    session_id, that_day = await new_session(services, infra, capacity=3, language=lang)
     browser.delete_all_cookies()
 
     # The programme, in the language the participant chose (or their browser's).
-    browser.get(f"{web}/{CHOSEN_BY[lang]}")
+    browser.get(f"{web}/?{that_day}{CHOSEN_BY[lang]}")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
     card = f"li[data-session-id='{session_id}']"
     assert text_of(browser, f"{card} .seats").startswith("3 ") and WORD["seats"][lang] in text_of(browser, card)
@@ -155,7 +161,7 @@ async def test_a_participant_registers_with_a_voucher_opens_the_emailed_link_see
 
 async def test_a_cancelled_seat_goes_to_the_first_person_waiting(services, infra, browser):
     web = services["web"]
-    session_id = await new_session(services, infra, capacity=1, language="en")
+    session_id, that_day = await new_session(services, infra, capacity=1, language="en")
     browser.delete_all_cookies()
     browser.get(f"{web}/?lang=en")
 
@@ -164,7 +170,7 @@ async def test_a_cancelled_seat_goes_to_the_first_person_waiting(services, infra
     second = register(browser, web, session_id, "Bo Second", f"second-{uuid.uuid4().hex[:8]}@example.be")
     assert "waiting line, position 1" in text_of(browser, "#status")
 
-    browser.get(f"{web}/")
+    browser.get(f"{web}/?{that_day}")
     assert "1 person(s) in the waiting line" in text_of(browser, f"li[data-session-id='{session_id}'] .seats")
 
     # Both registrations' pages stay open in this browser (one cookie per registration path).
@@ -175,7 +181,7 @@ async def test_a_cancelled_seat_goes_to_the_first_person_waiting(services, infra
     browser.get(f"{web}/registrations/{second}")
     assert "Registration confirmed" in text_of(browser, "#status")
     screenshot(browser, ARTIFACTS, "6-promoted-from-the-waiting-line-en")
-    browser.get(f"{web}/")
+    browser.get(f"{web}/?{that_day}")
     assert text_of(browser, f"li[data-session-id='{session_id}'] .seats") == "Full — join the waiting line"
 
 

@@ -36,3 +36,11 @@ def station_label(station: dict, language: str) -> str:
         return station[f"name_{language}"]
     names = dict.fromkeys((station["name_fr"], station["name_nl"]))
     return " / ".join(names)
+
+
+def is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10

@@ -41,14 +41,16 @@ def secure(request: Request) -> bool:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def programme(request: Request, topic: str = "", language: str = "") -> HTMLResponse:
+async def programme(request: Request, topic: str = "", language: str = "", day: str = "") -> HTMLResponse:
     filters = {"topic": topic} if topic in texts.TOPICS else {}
     if language in texts.LANGUAGES:
         filters["language"] = language
+    if formatting.is_date(day):
+        filters["date_from"] = filters["date_to"] = day
     sessions = await services(request).sessions(**filters)
     lang = texts.language_of(request)
     days = [(day, list(group)) for day, group in groupby(sessions, lambda s: formatting.day(s["starts_at"], lang))]
-    return page(request, "programme.html", days=days, topic=topic, language=language)
+    return page(request, "programme.html", days=days, topic=topic, language=language, day=day)
 
 
 @router.get("/sessions/{session_id}/register", response_class=HTMLResponse)
@@ -77,6 +79,8 @@ async def register(request: Request, session_id: uuid.UUID) -> Response:
             keep_token(request, response, registered["registration_id"], registered["manage_token"])
             return response
         errors = errors_from_api(answer)
+    # A corrected form is a new attempt: a new key, or the API would replay (or refuse) the first answer.
+    key = str(uuid.uuid4())
     return page(request, "register.html", 422, session=session, form=form, errors=errors, key=key, stations=stations)
 
 
