@@ -117,10 +117,12 @@ async def by_code(
 
 
 async def of_registration(pool: asyncpg.Pool, registration_id: uuid.UUID) -> tuple[asyncpg.Record | None, str | None]:
-    """The registration's voucher, else why it has none (a rejection reason), else (None, None): not yet."""
+    """The registration's current voucher (the last of its replacements), else why it has none (a rejection
+    reason), else (None, None): not yet."""
     voucher = await pool.fetchrow(
         "SELECT code, status, holder_name, origin_station_id, origin_name_fr, origin_name_nl, valid_on, void_reason"
-        " FROM vouchers WHERE registration_id = $1",
+        " FROM vouchers v WHERE registration_id = $1"
+        " AND NOT EXISTS (SELECT 1 FROM vouchers newer WHERE newer.replaces = v.id)",
         registration_id,
     )
     if voucher is not None:
