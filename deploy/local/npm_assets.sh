@@ -30,7 +30,7 @@ for entry in "${PACKAGES[@]}"; do
   work=$(mktemp -d)
   (cd "$work" && npm pack --silent "$spec" >/dev/null)
   tarball=$(ls "$work"/*.tgz)
-  actual="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
+  actual=$(python3 -c 'import base64, hashlib, sys; print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$tarball")
   if [ "$actual" != "$integrity" ]; then
     echo "integrity mismatch for $spec: $actual" >&2
     exit 1
