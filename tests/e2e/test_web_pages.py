@@ -46,5 +46,8 @@ async def test_the_links_token_is_exchanged_once_for_a_cookie_of_this_registrati
         assert "HttpOnly" in cookie and f"Path={page}" in cookie and "SameSite=lax" in cookie
         mine = await browser.get(page)
         assert mine.status_code == 200 and 'id="status"' in mine.text and "Registration confirmed" in mine.text
+        calendar = await browser.get(f"{page}/calendar.ics")
+        assert calendar.headers["content-type"] == "text/calendar; charset=utf-8"
+        assert f"UID:{registration_id}@atelier.brussels" in calendar.text  # the same entry as the emails'
         other = await browser.get(f"/registrations/{uuid.uuid4()}")
         assert 'id="status"' not in other.text

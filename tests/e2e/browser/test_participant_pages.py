@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from support import independent_mail
 from support.api import create_session
 from support.browser import (
@@ -58,6 +59,14 @@ def register(driver, web: str, session_id: str, name: str, email: str, station: 
     driver.find_element(By.CSS_SELECTOR, "form.register button[type=submit]").click()
     wait_until(lambda: "/registrations/" in driver.current_url)
     return driver.current_url.split("/registrations/")[1].split("?")[0]
+
+
+def tab_to(driver, element_id: str) -> bool:
+    """One more Tab unless the focus is already on `element_id`."""
+    if driver.switch_to.active_element.get_attribute("id") == element_id:
+        return True
+    driver.switch_to.active_element.send_keys(Keys.TAB)
+    return False
 
 
 def qr_facts(payload: str) -> dict:
@@ -159,7 +168,9 @@ async def test_a_participant_registers_with_a_voucher_opens_the_emailed_link_see
     assert removed["uid"] == added["uid"] and removed.decoded("sequence") > added.decoded("sequence")
 
 
-async def test_a_cancelled_seat_goes_to_the_first_person_waiting(services, infra, browser):
+async def test_a_cancelled_seat_goes_to_the_first_person_waiting_and_the_form_works_by_keyboard(
+    services, infra, browser
+):
     web = services["web"]
     session_id, that_day = await new_session(services, infra, capacity=1, language="en")
     browser.delete_all_cookies()
@@ -167,7 +178,16 @@ async def test_a_cancelled_seat_goes_to_the_first_person_waiting(services, infra
 
     first = register(browser, web, session_id, "Ada First", f"first-{uuid.uuid4().hex[:8]}@example.be")
     assert "Registration confirmed" in text_of(browser, "#status")
-    second = register(browser, web, session_id, "Bo Second", f"second-{uuid.uuid4().hex[:8]}@example.be")
+    # The second person uses the keyboard only: Tab reaches the form, Enter sends it.
+    browser.get(f"{web}/sessions/{session_id}/register")
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    wait_until(lambda: tab_to(browser, "name"), timeout=5)
+    browser.switch_to.active_element.send_keys("Bo Second", Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("id") == "email"
+    browser.switch_to.active_element.send_keys(f"second-{uuid.uuid4().hex[:8]}@example.be", Keys.ENTER)
+    wait_until(lambda: "/registrations/" in browser.current_url)
+    second = browser.current_url.split("/registrations/")[1].split("?")[0]
     assert "waiting line, position 1" in text_of(browser, "#status")
 
     browser.get(f"{web}/?{that_day}")
