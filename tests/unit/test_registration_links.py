@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic import ValidationError
 from registration.config import LOCAL_WEB_URL, Settings
-from registration.registrations import manage_url
+from registration.service_layer.registrations import manage_url
 
 REQUIRED = {"REGISTRATION_DATABASE_URL": "postgresql://x@127.0.0.1/registration", "REGISTRATION_ADMIN_TOKEN": "t" * 16}
 

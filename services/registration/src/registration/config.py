@@ -24,6 +24,12 @@ class Settings(ServiceSettings):
         default=None, description="Address the participant pages (services/web) really serve: base of the email links"
     )
     yearly_target: int = Field(default=10_000, gt=0, description="People to train this year")
+    intake_max_waiting: int = Field(
+        default=5000, gt=0, description="Registrations waiting for a batch before the door answers 503"
+    )
+    intake_deadline_seconds: float = Field(
+        default=10.0, gt=0, description="A registration not answered within this time gets 503 + Retry-After"
+    )
 
     @model_validator(mode="after")
     def _public_url_outside_local(self) -> "Settings":

@@ -1,4 +1,4 @@
-"""The only way the pages reach the services: their public HTTP APIs (never their databases; see docs/adr/0003)."""
+"""The only way the pages reach the services: their public HTTP APIs (never their databases; see docs/adr/0004)."""
 
 from __future__ import annotations
 
