@@ -31,7 +31,9 @@ def serve_docs_offline(app: FastAPI) -> None:
     """Call once the app's routes exist: /docs and /asyncapi then load nothing from a CDN."""
     root = assets_root()
     if not (root / SWAGGER_UI).is_dir() or not (root / ASYNCAPI_COMPONENT).is_dir():
-        structlog.get_logger("docs").warning("docs assets missing; run make install", folder=str(root))
+        # An image built without them keeps the CDN pages rather than blank ones.
+        structlog.get_logger("docs").warning("docs assets missing, pages load from a CDN", folder=str(root))
+        return
     app.mount(f"{PREFIX}/swagger", StaticFiles(directory=root / SWAGGER_UI, check_dir=False))
     app.mount(f"{PREFIX}/asyncapi", StaticFiles(directory=root / ASYNCAPI_COMPONENT, check_dir=False))
     asyncapi_page = _take_route(app, "/asyncapi")
