@@ -2,7 +2,7 @@
 
 Every handler runs inside the inbox transaction (see atelier_platform.consumer): the messages it
 queues exist if and only if the event counts as handled. Nothing goes back in time (see
-docs/adr/0003): a registration only moves forward (waiting, seated, cancelled), a session keeps its
+docs/adr/0004): a registration only moves forward (waiting, seated, cancelled), a session keeps its
 newest facts, a voided voucher stays void; an event that is older news, or a copy under a new id
 (a replayed dead letter), changes nothing and sends nothing.
 """
@@ -121,7 +121,7 @@ class Handlers:
 
 # The contact may not be known yet for a ticket event (another topic); delivery waits for it.
 async def on_ticket_issued(conn: asyncpg.Connection, event: CloudEvent, issued: TicketIssued) -> None:
-    if not await projection.note_voucher(conn, issued.voucher_id, issued.registration_id, issued.code):
+    if not await projection.record_voucher(conn, issued.voucher_id, issued.registration_id, issued.code, "issued"):
         return
     if issued.replaces is None:
         await _queue(conn, event, kinds.VOUCHER_ISSUED, issued.registration_id, contexts.ticket(issued))
@@ -136,10 +136,11 @@ async def on_ticket_rejected(conn: asyncpg.Connection, event: CloudEvent, reject
 
 
 async def on_ticket_voided(conn: asyncpg.Connection, event: CloudEvent, voided: TicketVoided) -> None:
-    if not await projection.void_voucher(conn, voided.voucher_id, voided.registration_id, voided.code):
+    if not await projection.record_voucher(conn, voided.voucher_id, voided.registration_id, voided.code, "void"):
         return
-    if voided.replaced_by is not None:
-        return  # the replacing voucher's email says this one is no longer valid
+    if voided.replaced_by is not None:  # the replacing voucher's email says this one is no longer valid
+        await projection.drop_unsent_voucher_email(conn, voided.registration_id, voided.voucher_id)
+        return
     await _queue(conn, event, kinds.VOUCHER_VOIDED, voided.registration_id, contexts.ticket(voided))
 
 

@@ -1,4 +1,4 @@
-"""The only way the pages reach the services: their public HTTP APIs (never their databases; see docs/adr/0004)."""
+"""The only way the pages reach the services: their public HTTP APIs (never their databases; see docs/adr/0005)."""
 
 from __future__ import annotations
 
