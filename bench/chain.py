@@ -42,6 +42,7 @@ from stacks import CONCURRENCY, fresh_stack, new_sessions, post, print_table, st
 STACK = "chain-bench"
 RESULTS = Path(__file__).resolve().parent / "results"
 SESSIONS = 100
+CHAIN = ("registration", "ticketing", "notifications")  # the web pages serve no part of it
 LANGUAGES = ("fr", "nl", "en")
 CONFIRMATION, VOUCHER = "registration_confirmed", "voucher_issued"
 STEP = 0.5  # seconds between the points of a timeline
@@ -68,9 +69,8 @@ class Chain:
 
     def processes(self) -> dict[str, int]:
         state = stack.load_state(STACK)
-        services = {name: record["pid"] for name, record in state["services"].items()}
         return {
-            **services,
+            **{name: state["services"][name]["pid"] for name in CHAIN},
             "kafka": state["kafka"]["pid"],
             "postgres": state["postgres"]["pid"],
             "smtp": state["smtp"]["pid"],

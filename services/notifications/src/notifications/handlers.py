@@ -2,7 +2,7 @@
 
 Every handler runs inside the inbox transaction (see atelier_platform.consumer): the messages it
 queues exist if and only if the event counts as handled. Nothing goes back in time (see
-docs/adr/0004): a registration only moves forward (waiting, seated, cancelled), a session keeps its
+docs/adr/0003): a registration only moves forward (waiting, seated, cancelled), a session keeps its
 newest facts, a voided voucher stays void; an event that is older news, or a copy under a new id
 (a replayed dead letter), changes nothing and sends nothing.
 """
