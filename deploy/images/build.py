@@ -87,7 +87,9 @@ def apt_install(packages: tuple[str, ...]) -> None:
     # Another apt run on the machine holds the lock for a while: wait for it instead of failing.
     lock = ["-o", "DPkg::Lock::Timeout=600"]
     subprocess.run(["apt-get", *lock, "update", "-qq"], env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", *lock, "install", "-y", "-qq", *packages], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", *lock, "install", "-y", "-qq", *packages], env=env, check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def podman_env() -> dict[str, str]:
@@ -147,16 +149,37 @@ def ensure_wheelhouse() -> Path:
     third_party = set()
     for service in SERVICES:
         # The service's locked dependencies without dev tools; the workspace packages come as wheels below.
-        pinned = uv("export", "--frozen", "--no-dev", "--no-hashes", "--no-header", "--no-emit-workspace",
-                     "--no-annotate", "--package", f"atelier-{service}")
+        pinned = uv(
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-header",
+            "--no-emit-workspace",
+            "--no-annotate",
+            "--package",
+            f"atelier-{service}",
+        )
         requirements = [line for line in pinned.splitlines() if line and not line.startswith(("#", "-e", "."))]
         third_party.update(requirements)
         (WHEELHOUSE / f"{service}.txt").write_text("\n".join([f"atelier-{service}", *requirements]) + "\n")
     listing = WHEELHOUSE / "third-party.txt"
     listing.write_text("\n".join(sorted(third_party)) + "\n")
     subprocess.run(
-        ["uvx", "--quiet", "--from", PIP, "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels),
-         "-r", str(listing)],
+        [
+            "uvx",
+            "--quiet",
+            "--from",
+            PIP,
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--wheel-dir",
+            str(wheels),
+            "-r",
+            str(listing),
+        ],
         cwd=REPO,
         check=True,
     )
@@ -220,8 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'image':<40} {'size':>10}")
     for service in SERVICES:
         print(f"{image_name(service):<40} {image_size(builder, service) / 1e6:>7.0f} MB")
-    print(f"\nbuilt with {builder.command} in {timings['total']:.1f} s (" + ", ".join(
-        f"{step} {seconds:.1f} s" for step, seconds in timings.items() if step != "total") + ")")
+    print(
+        f"\nbuilt with {builder.command} in {timings['total']:.1f} s ("
+        + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in timings.items() if step != "total")
+        + ")"
+    )
     return 0
 
 
