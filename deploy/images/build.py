@@ -35,8 +35,10 @@ WHEELHOUSE_STAMP = WHEELHOUSE / ".digest"
 CONTAINERS_CONF = HERE / "containers.conf"
 SERVICES = ("registration", "ticketing", "notifications")
 WORKSPACE_PACKAGES = ("schemas", "libs/platform", *(f"services/{service}" for service in SERVICES))
-DEBIAN_BASE = "localhost/atelier-python:3.11-bookworm"
-DEBIAN_PACKAGES = "python3,python3-venv,ca-certificates"
+# tzdata: the services read Europe/Brussels from the system's zone files.
+DEBIAN_PACKAGES = "python3,python3-venv,ca-certificates,tzdata"
+# The tag names the package list, so changing it makes a new base.
+DEBIAN_BASE = f"localhost/atelier-python:3.11-bookworm-{hashlib.sha256(DEBIAN_PACKAGES.encode()).hexdigest()[:8]}"
 APT_PACKAGES = ("podman", "runc", "mmdebstrap")
 PIP = "pip==25.3"  # only to turn the locked requirements into wheels on the host
 
