@@ -68,3 +68,6 @@ replay-dlq: install ## move dead letters back: DLQ=<topic>.dlq [GROUP=<consumer 
 
 images: install ## build one image per service (podman, installed when missing, or docker); prints their sizes
 	@$(VENV_PY) deploy/images/build.py --quiet
+
+k8s-smoke: install ## build the images, run the Kubernetes `local` overlay under podman kube play, walk a registration, drain a pod
+	@$(VENV_PY) deploy/k8s/smoke.py

@@ -20,6 +20,9 @@ from .db import migrate
 from .settings import ServiceSettings
 
 Command = Callable[[list[str]], Awaitable[int]]
+# Open HTTP requests get this long after SIGTERM; stopping the consumer and the relay follows,
+# all within the 20 s a pod is given (terminationGracePeriodSeconds, compose's stop_grace_period).
+DRAIN_SECONDS = 10
 
 
 def run_service(
@@ -45,15 +48,14 @@ def run_service(
         return
     if command in commands:
         sys.exit(asyncio.run(commands[command](args)))
+    served = {
+        "host": settings.host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": DRAIN_SECONDS,
+    }
     if settings.workers > 1:  # each worker builds its own app from the environment
-        uvicorn.run(
-            f"{name}.app:create_app",
-            factory=True,
-            workers=settings.workers,
-            host=settings.host,
-            port=port,
-            log_config=None,
-            access_log=False,
-        )
+        uvicorn.run(f"{name}.app:create_app", factory=True, workers=settings.workers, **served)
     else:
-        uvicorn.run(create_app(), host=settings.host, port=port, log_config=None, access_log=False)
+        uvicorn.run(create_app(), **served)
