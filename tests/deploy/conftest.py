@@ -1,4 +1,7 @@
-"""Rendered Kubernetes manifests, shared by the manifest checks."""
+"""Rendered Kubernetes manifests, shared by the manifest checks.
+
+Importing support.manifests puts deploy/k8s on the path, so the tests import `smoke` from there.
+"""
 
 from __future__ import annotations
 
