@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,8 +127,12 @@ async def drain(podman: build.Engine, infra: dict[str, str], urls: dict[str, str
     return result
 
 
-def run(infra: dict[str, str]) -> Smoke:
-    """Build, play, walk, drain, and always take the pods down."""
+def run(infra: dict[str, str], while_up: Callable[[dict[str, str]], object] | None = None) -> Smoke:
+    """Build, play, walk, drain, and always take the pods down.
+
+    `while_up(urls)` runs once the registration went through, with every pod serving: a check
+    that needs the running pods (scraping them, say) goes there.
+    """
     podman, timings = build.ensure_images()
     if not podman.is_podman:
         raise RuntimeError("the smoke run plays the overlay with podman; Docker has no `kube play`")
@@ -136,6 +141,8 @@ def run(infra: dict[str, str]) -> Smoke:
     try:
         ready = asyncio.run(wait_ready(deployment.urls))
         code, subjects = asyncio.run(one_registration(infra, deployment.urls))
+        if while_up is not None:
+            while_up(deployment.urls)
         drained = asyncio.run(drain(podman, infra, deployment.urls))
     finally:
         local.down(podman, deployment.manifest)
