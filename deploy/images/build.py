@@ -10,8 +10,9 @@ pinned requirements); each service's Dockerfile installs from it with
 file) on a Python 3.11 base made from Debian's packages with mmdebstrap.
 
 Everything is cached: the wheelhouse is rebuilt only when uv.lock or the sources
-change, the base image once, and the image layers by the engine, so a second run
-takes seconds. Tests import `ensure_images()` and `engine()`.
+change, the base image once, an image only when its wheelhouse, Dockerfile or build
+arguments (the git revision among them) changed, and then from the engine's layer
+cache, so a second run takes seconds. Tests import `ensure_images()` and `engine()`.
 """
 
 from __future__ import annotations
@@ -205,7 +206,13 @@ def build_args(builder: Engine) -> dict[str, str]:
 
 
 def build_image(builder: Engine, service: str, args: dict[str, str], quiet: bool) -> None:
-    command = ["build", "--tag", image_name(service), "--file", str(REPO / "services" / service / "Dockerfile")]
+    """Build unless the image was built from this very wheelhouse, Dockerfile and arguments."""
+    dockerfile = REPO / "services" / service / "Dockerfile"
+    inputs = hashlib.sha256(f"{WHEELHOUSE_STAMP.read_text()}{dockerfile.read_text()}{sorted(args.items())}".encode())
+    stamp = WORK / f"{service}.built"
+    if stamp.exists() and stamp.read_text() == inputs.hexdigest() and builder.has_image(image_name(service)):
+        return
+    command = ["build", "--tag", image_name(service), "--file", str(dockerfile)]
     if builder.is_podman:
         command += ["--network", "host", "--layers"]
     for key, value in args.items():
@@ -213,6 +220,7 @@ def build_image(builder: Engine, service: str, args: dict[str, str], quiet: bool
     if quiet:
         command.append("--quiet")
     builder.run(*command, str(WHEELHOUSE), capture=quiet)
+    stamp.write_text(inputs.hexdigest())
 
 
 def image_size(builder: Engine, service: str) -> int:

@@ -13,6 +13,7 @@ checkouts share this machine's host network.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -31,6 +32,8 @@ import stack  # noqa: E402
 OVERLAY = HERE / "overlays" / "local"
 MANIFEST = REPO / ".local" / "k8s" / "local.yaml"
 SERVICES = build.SERVICES
+# Pods are named after their Deployment, machine-wide: each checkout gets its own names.
+PREFIX = f"atelier-{hashlib.sha256(str(REPO).encode()).hexdigest()[:6]}-"
 # Settings taken from the stack's environment, by the ConfigMap or Secret that carries them.
 FROM_STACK = ("KAFKA_BOOTSTRAP_SERVERS", "SMTP_HOST", "SMTP_PORT", "_DATABASE_URL", "_TOKEN", "_SIGNING_KEY")
 
@@ -66,11 +69,13 @@ def filled(docs: list[dict], infra: dict[str, str], ports: dict[str, int]) -> li
 
 def for_podman(docs: list[dict]) -> list[dict]:
     """Podman 4.3 cannot read back a Secret it took from kube YAML: hand each Deployment its
-    Secret's values as plain `env` instead of `envFrom: secretRef`, and leave the Secrets out."""
+    Secret's values as plain `env` instead of `envFrom: secretRef`, and leave the Secrets out.
+    Deployments get this checkout's prefix."""
     secrets = {doc["metadata"]["name"]: doc["stringData"] for doc in docs if doc["kind"] == "Secret"}
     for doc in docs:
         if doc["kind"] != "Deployment":
             continue
+        doc["metadata"]["name"] = PREFIX + doc["metadata"]["name"]
         for container in doc["spec"]["template"]["spec"]["containers"]:
             sources = container.pop("envFrom")
             refs = [source["secretRef"]["name"] for source in sources if "secretRef" in source]
@@ -103,8 +108,8 @@ def down(podman: build.Engine, manifest: Path = MANIFEST) -> None:
 
 
 def pod_name(service: str) -> str:
-    """The pod podman makes for a Deployment (of one replica)."""
-    return f"{service}-pod-0"
+    """The pod podman makes for a service's Deployment (of one replica)."""
+    return f"{PREFIX}{service}-pod-0"
 
 
 def container_name(service: str) -> str:
