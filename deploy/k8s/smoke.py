@@ -32,7 +32,7 @@ from support.api import create_session, registration_body, unique_email  # noqa:
 from support.mail import wait_for_mail  # noqa: E402
 from support.waiting import eventually  # noqa: E402
 
-GRACE_SECONDS = 20  # terminationGracePeriodSeconds of the Deployments
+GRACE_SECONDS = 25  # terminationGracePeriodSeconds of the Deployments
 DRAINED_SERVICE = "ticketing"
 IN_FLIGHT = 5  # registrations sent just before the SIGTERM
 

@@ -12,7 +12,8 @@ import re
 import pytest
 import yaml
 from atelier_platform.asyncapi_docs import documented_app
-from atelier_platform.serve import DRAIN_SECONDS
+from atelier_platform.runtime import SHUTDOWN_GRACE
+from atelier_platform.topics import TopicSettings
 from atelier_schemas.topics import ALL, dead_letter
 from fastapi import FastAPI
 from pydantic_settings import BaseSettings
@@ -89,14 +90,15 @@ def test_every_topic_a_service_uses_has_a_kafka_topic_and_a_dead_letter_topic(re
         assert dead_letter(topic) in topics, f"{topic} has no KafkaTopic for its dead letters"
 
 
-def test_every_topic_is_replicated_three_times_with_two_in_sync_and_a_stated_retention(rendered):
+def test_every_topic_is_replicated_three_times_with_two_in_sync_and_the_services_retention(rendered):
     topics = topics_by_name(rendered)
     assert set(topics) == {*ALL, *(dead_letter(topic) for topic in ALL)}
+    settings = TopicSettings()  # what a service creates when a topic is missing
     for name, topic in topics.items():
         spec = topic["spec"]
-        assert spec["replicas"] == 3 and spec["partitions"] >= 1, name
+        assert spec["replicas"] == 3 and spec["partitions"] == settings.partitions, name
         assert spec["config"]["min.insync.replicas"] == 2, name
-        assert spec["config"]["retention.ms"] > 0, name
+        assert spec["config"]["retention.ms"] == settings.retention_of(name), name
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -170,10 +172,9 @@ def test_a_pod_is_given_the_time_its_graceful_shutdown_takes(rendered, service):
     deployment = objects(rendered["production"], "Deployment")[service]
     pod = deployment["spec"]["template"]["spec"]
     pre_stop = int(container(deployment)["lifecycle"]["preStop"]["exec"]["command"][1])
-    assert pod["terminationGracePeriodSeconds"] == 20
-    assert pre_stop + DRAIN_SECONDS < pod["terminationGracePeriodSeconds"]
+    assert pre_stop + SHUTDOWN_GRACE <= pod["terminationGracePeriodSeconds"] == 25
     compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())["services"][service]
-    assert compose["stop_grace_period"] == "20s"
+    assert compose["stop_grace_period"] == "25s"
 
 
 @pytest.mark.parametrize("service", SERVICES)

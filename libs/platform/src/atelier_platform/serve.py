@@ -17,12 +17,10 @@ from fastapi import FastAPI
 
 from . import logs
 from .db import migrate
+from .runtime import HTTP_GRACE
 from .settings import ServiceSettings
 
 Command = Callable[[list[str]], Awaitable[int]]
-# Open HTTP requests get this long after SIGTERM; stopping the consumer and the relay follows,
-# all within the 20 s a pod is given (terminationGracePeriodSeconds, compose's stop_grace_period).
-DRAIN_SECONDS = 10
 
 
 def run_service(
@@ -53,7 +51,7 @@ def run_service(
         "port": port,
         "log_config": None,
         "access_log": False,
-        "timeout_graceful_shutdown": DRAIN_SECONDS,
+        "timeout_graceful_shutdown": HTTP_GRACE,
     }
     if settings.workers > 1:  # each worker builds its own app from the environment
         uvicorn.run(f"{name}.app:create_app", factory=True, workers=settings.workers, **served)
