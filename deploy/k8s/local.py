@@ -94,9 +94,9 @@ def free_ports() -> dict[str, int]:
     return {service: stack.free_port() for service in SERVICES}
 
 
-def play(podman: build.Engine, infra: dict[str, str], ports: dict[str, int] | None = None) -> Deployment:
-    """`podman kube play` the filled overlay; returns once podman has started the pods."""
-    ports = ports or free_ports()
+def play(podman: build.Engine, infra: dict[str, str]) -> Deployment:
+    """`podman kube play` the filled overlay on free ports; returns once podman has started the pods."""
+    ports = free_ports()
     manifest = write_manifest(infra, ports)
     podman.run("kube", "play", "--replace", str(manifest))
     return Deployment(manifest, {service: f"http://127.0.0.1:{port}" for service, port in ports.items()})
