@@ -14,6 +14,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from support.otlp import TraceReceiver
 
 SERVICES = ("registration", "ticketing", "notifications")
 # Two registration processes, as deployed for throughput: their batches meet in one database.
@@ -42,10 +43,20 @@ def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 
 
 
 @pytest.fixture(scope="session")
-def services(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Base URLs of the running services."""
+def trace_receiver() -> Iterator[TraceReceiver]:
+    """Where the services export their spans."""
+    with TraceReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+def services(
+    infra: dict[str, str], trace_receiver: TraceReceiver, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """Base URLs of the running services, tracing to `trace_receiver`."""
     logs = tmp_path_factory.mktemp("service-logs")
-    env = {**os.environ, **infra, "LOG_LEVEL": "INFO"}
+    tracing = {"OTEL_EXPORTER_OTLP_ENDPOINT": trace_receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"}
+    env = {**os.environ, **infra, **tracing, "LOG_LEVEL": "INFO"}
     urls, running = {}, []
     for name in SERVICES:
         port = free_port()

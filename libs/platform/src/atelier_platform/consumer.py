@@ -19,6 +19,7 @@ from atelier_schemas.topics import dead_letter
 from pydantic import ValidationError
 
 from .logs import correlation_id
+from .metrics import DEAD_LETTERS
 
 log = structlog.get_logger(__name__)
 
@@ -132,6 +133,7 @@ class EventConsumer:
         await self._producer.send_and_wait(
             dead_letter(record.topic), value=record.value, key=record.key, headers=headers
         )
+        DEAD_LETTERS.labels(dead_letter(record.topic), self.group).inc()
         log.warning(
             "record dead-lettered",
             topic=record.topic,

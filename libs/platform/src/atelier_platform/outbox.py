@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 from atelier_schemas import Message, to_cloud_event
 
 from .logs import correlation_id
+from .telemetry import relayed_headers, trace_headers
 
 log = structlog.get_logger(__name__)
 
@@ -21,10 +22,12 @@ _RELAY_LOCK = 0x0A7E11E2
 _INSERT = "INSERT INTO outbox (event_id, topic, key, headers, value) VALUES ($1, $2, $3, $4, $5)"
 
 
-def _row(message: Message, source: str, correlation: str | None = None) -> tuple[str, str, str, str, bytes]:
+def _row(
+    message: Message, source: str, correlation: str | None = None, traceparent: str | None = None
+) -> tuple[str, str, str, str, bytes]:
     event = to_cloud_event(message, source=source, correlation_id=correlation or correlation_id.get())
     headers, value = event.to_kafka()
-    return event.id, message.TOPIC, message.key(), json.dumps(headers), value
+    return event.id, message.TOPIC, message.key(), json.dumps({**headers, **trace_headers(traceparent)}), value
 
 
 async def append(conn: asyncpg.Connection, message: Message, *, source: str) -> str:
@@ -35,16 +38,22 @@ async def append(conn: asyncpg.Connection, message: Message, *, source: str) -> 
 
 
 async def append_many(
-    conn: asyncpg.Connection, messages: list[Message], *, source: str, correlation_ids: list[str | None] | None = None
+    conn: asyncpg.Connection,
+    messages: list[Message],
+    *,
+    source: str,
+    correlation_ids: list[str | None] | None = None,
+    traceparents: list[str | None] | None = None,
 ) -> None:
     """`append` for many messages in one round trip, in this order.
 
-    `correlation_ids` (one per message) when the messages answer different requests.
+    `correlation_ids` and `traceparents` (one per message) when the messages answer different requests.
     """
     correlations = correlation_ids or [None] * len(messages)
+    traces = traceparents or [None] * len(messages)
     await conn.executemany(
         _INSERT,
-        [_row(message, source, correlation) for message, correlation in zip(messages, correlations, strict=True)],
+        [_row(m, source, c, t) for m, c, t in zip(messages, correlations, traces, strict=True)],
     )
 
 
@@ -100,7 +109,7 @@ class OutboxRelay:
                     row["topic"],
                     value=row["value"],
                     key=row["key"].encode(),
-                    headers=[(k, v.encode()) for k, v in json.loads(row["headers"]).items()],
+                    headers=[(k, v.encode()) for k, v in relayed_headers(row["headers"], row["topic"]).items()],
                 )
                 for row in rows
             ]

@@ -11,7 +11,7 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
-from . import logs
+from . import logs, metrics
 from .db import migrate
 from .settings import ServiceSettings
 
@@ -41,6 +41,7 @@ def run_service(
     if command in commands:
         sys.exit(asyncio.run(commands[command](args)))
     if settings.workers > 1:  # each worker builds its own app from the environment
+        metrics.share_between_workers()
         uvicorn.run(
             f"{name}.app:create_app",
             factory=True,

@@ -55,5 +55,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.broker = broker
     app.include_router(router)
-    install_common(app)
+    install_common(app, "notifications")
     return app

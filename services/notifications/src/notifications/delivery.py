@@ -17,7 +17,9 @@ import aiosmtplib
 import asyncpg
 import structlog
 from atelier_platform import outbox
+from atelier_platform.metrics import EMAILS
 from atelier_platform.runtime import Runtime
+from atelier_platform.telemetry import span_under
 from atelier_schemas import NotificationFailed, NotificationSent
 
 from . import SOURCE
@@ -28,7 +30,7 @@ from .smtp import Mailer, ServerUnavailable, is_permanent, retry_delay
 log = structlog.get_logger(__name__)
 
 NEXT_DUE = """
-SELECT m.id, m.kind, m.registration_id, m.message_id, m.context, m.attempts, m.created_at,
+SELECT m.id, m.kind, m.registration_id, m.message_id, m.context, m.attempts, m.created_at, m.traceparent,
        c.name, c.email, c.language
 FROM messages m JOIN contacts c USING (registration_id)
 WHERE m.status = 'pending' AND m.next_attempt_at <= now()
@@ -95,7 +97,8 @@ class Deliverer:
             row = await conn.fetchrow(NEXT_DUE)
             if row is None:
                 return False
-            await self._attempt(conn, row, mailer)
+            with span_under("smtp send", row["traceparent"]):
+                await self._attempt(conn, row, mailer)
         return True
 
     async def _attempt(self, conn: asyncpg.Connection, row: Mapping[str, Any], mailer: Mailer) -> None:
@@ -122,6 +125,7 @@ class Deliverer:
             subject,
         )
         await outbox.append(conn, NotificationSent(**_about(row), attempts=attempts), source=SOURCE)
+        EMAILS.labels("sent").inc()
         log.info("message sent", kind=row["kind"], attempts=attempts)
 
     async def _defer(self, conn: asyncpg.Connection, row: Mapping[str, Any], attempts: int, error: str) -> None:
@@ -133,6 +137,7 @@ class Deliverer:
             error,
             timedelta(seconds=delay),
         )
+        EMAILS.labels("retried").inc()
         log.info("message deferred", kind=row["kind"], attempts=attempts, retry_in=round(delay, 2))
 
     async def _fail(
@@ -146,6 +151,7 @@ class Deliverer:
             subject,
         )
         await outbox.append(conn, NotificationFailed(**_about(row), attempts=attempts, error=error), source=SOURCE)
+        EMAILS.labels("failed").inc()
         log.warning("message failed", kind=row["kind"], attempts=attempts)
 
 

@@ -65,5 +65,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.broker = broker
     app.include_router(http.router)
     app.include_router(admin_http.router)
-    install_common(app)
+    install_common(app, "registration")
     return app

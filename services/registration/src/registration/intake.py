@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from atelier_platform.metrics import INTAKE_QUEUE
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 
@@ -51,6 +52,7 @@ class Intake:
         """The answer to one registration request; `digest` identifies the request behind `key`."""
         pending = _Pending(application, key, digest)
         self._queue.append(pending)
+        INTAKE_QUEUE.inc()
         self._arrived.set()
         return await pending.answer
 
@@ -59,6 +61,7 @@ class Intake:
         while True:
             await self._arrived.wait()
             batch = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_batch))]
+            INTAKE_QUEUE.dec(len(batch))
             if not self._queue:
                 self._arrived.clear()
             if batch:

@@ -11,12 +11,13 @@ import json
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from atelier_platform import outbox
+from atelier_platform.telemetry import current_traceparent
 from atelier_schemas import AttendanceRecorded
 
 from . import SOURCE, events
@@ -58,13 +59,14 @@ def manage_url(public_url: str, registration_id: uuid.UUID, token: str) -> str:
 class Application:
     """One request for a place; `command_id` when it came as a Kafka command.
 
-    `correlation_id` when it is decided away from its request's context (in a batch).
+    `correlation_id` and `traceparent` when it is decided away from its request's context (in a batch).
     """
 
     session_id: uuid.UUID
     who: NewRegistration
     command_id: uuid.UUID | None = None
     correlation_id: str | None = None
+    traceparent: str | None = field(default_factory=current_traceparent)
 
 
 async def register_many(
@@ -101,7 +103,7 @@ async def register_many(
         [(session_id, json.dumps([person for _, person in places[session_id]])) for session_id in sessions],
     )
     outcomes: list[Registered | Refusal] = [Refusal.UNKNOWN_SESSION] * len(applications)
-    messages, correlations = [], []
+    messages, correlations, traces = [], [], []
     people = [(session_id, i, person) for session_id in sessions for i, person in places[session_id]]
     for (session_id, i, person), row in zip(people, rows, strict=True):
         if row["outcome"] not in ("confirmed", "waitlisted"):
@@ -116,11 +118,12 @@ async def register_many(
         else:
             messages.append(events.waitlisted(registration, session, row["waitlist_position"], url))
         correlations.append(applications[i].correlation_id)
+        traces.append(applications[i].traceparent)
         outcomes[i] = Registered(
             registration_id, person["code"], row["outcome"], row["waitlist_position"], tokens[registration_id]
         )
     if messages:
-        await outbox.append_many(conn, messages, source=SOURCE, correlation_ids=correlations)
+        await outbox.append_many(conn, messages, source=SOURCE, correlation_ids=correlations, traceparents=traces)
     return outcomes
 
 

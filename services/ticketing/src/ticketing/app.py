@@ -54,5 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.broker = broker
     app.state.lookup_limiter = TokenBuckets(settings.lookup_burst, settings.lookups_per_minute / 60)
     app.include_router(router)
-    install_common(app)
+    install_common(app, "ticketing")
     return app

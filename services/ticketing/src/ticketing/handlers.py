@@ -15,6 +15,7 @@ import asyncpg
 import structlog
 from atelier_platform import outbox
 from atelier_platform.consumer import Handler
+from atelier_platform.metrics import VOUCHERS
 from atelier_schemas import (
     CloudEvent,
     Message,
@@ -88,6 +89,7 @@ async def issue_voucher(
     )
     if await vouchers.insert(conn, voucher):
         await outbox.append(conn, voucher, source=SOURCE)
+        VOUCHERS.labels("issued").inc()
 
 
 async def void_voucher(conn: asyncpg.Connection, event: CloudEvent, cancelled: RegistrationCancelled) -> None:
@@ -102,3 +104,4 @@ async def void_voucher(conn: asyncpg.Connection, event: CloudEvent, cancelled: R
             voucher_id=voided["id"], registration_id=registration_id, code=voided["code"], reason=reason
         )
         await outbox.append(conn, voided_event, source=SOURCE)
+        VOUCHERS.labels("voided").inc()
