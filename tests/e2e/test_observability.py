@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
+from pathlib import Path
 
 import httpx
 from atelier_schemas.topics import REGISTRATION_COMMANDS, REGISTRATION_EVENTS, dead_letter
 from support.api import create_session, registration_body, unique_email
 from support.kafka import partition_count, publish_raw
 from support.mail import wait_for_mail
-from support.metrics import matching, scrape, total
+from support.metrics import families, matching, scrape, total
 from support.waiting import eventually
 
 REGISTER_ROUTE = "/sessions/{session_id}/registrations"
+OBSERVABILITY = Path(__file__).resolve().parents[2] / "deploy" / "observability"
 
 
 async def register(infra, services, email: str, headers: dict[str, str] | None = None) -> str:
@@ -43,6 +46,10 @@ async def test_a_registration_shows_in_each_services_metrics(infra, services):
     assert matching(registration, "atelier_outbox_unsent_rows")
     assert matching(registration, "atelier_outbox_oldest_unsent_age_seconds")
     assert matching(registration, "atelier_intake_queue_depth")
+    assert {s.labels["check"]: s.value for s in matching(registration, "atelier_ready")} == {
+        "database": 1,
+        "kafka": 1,
+    }
     partitions = await partition_count(infra["KAFKA_BOOTSTRAP_SERVERS"], REGISTRATION_COMMANDS)
     lag = matching(registration, "atelier_consumer_lag", group="registration", topic=REGISTRATION_COMMANDS)
     assert sorted(int(s.labels["partition"]) for s in lag) == list(range(partitions))
@@ -108,3 +115,14 @@ async def test_one_registration_is_one_trace_from_the_request_to_both_smtp_sends
     ids = {s.span_id for s in spans}
     roots = [s for s in spans if s.parent_id not in ids]
     assert len(roots) == 1 and roots[0].service == "registration"  # one tree, under the HTTP request
+
+
+async def test_every_metric_the_alerts_and_the_dashboard_use_is_exported(services):
+    used = set()
+    for path in (OBSERVABILITY / "alerts.yml", OBSERVABILITY / "dashboard.json"):
+        used |= set(re.findall(r"\b(?:atelier|faststream)_[a-z_]+", path.read_text()))
+    exported = set()
+    for url in services.values():
+        for family in await families(url):
+            exported |= {family.name, *(s.name for s in family.samples)}
+    assert used and used <= exported, used - exported

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import httpx
+from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 
-async def scrape(base_url: str) -> list[Sample]:
+async def families(base_url: str) -> list[Metric]:
+    """Every metric the service declares, with its samples (a labelled one may have none yet)."""
     async with httpx.AsyncClient() as client:
         response = await client.get(f"{base_url}/metrics", timeout=10)
     response.raise_for_status()
     assert response.headers["content-type"].startswith("text/plain")
-    return [s for family in text_string_to_metric_families(response.text) for s in family.samples]
+    return list(text_string_to_metric_families(response.text))
+
+
+async def scrape(base_url: str) -> list[Sample]:
+    return [s for family in await families(base_url) for s in family.samples]
 
 
 def matching(samples: list[Sample], name: str, **labels: str) -> list[Sample]:

@@ -76,11 +76,13 @@ def install(app: FastAPI, broker: KafkaBroker, service: str) -> None:
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        runtime = app.state.runtime
-        figures = await asyncio.gather(
-            outbox_figures(runtime.pool), consumer_figures(app.state.settings.kafka_bootstrap_servers)
+        outbox, consumers = await asyncio.gather(
+            outbox_figures(app.state.runtime.pool), consumer_figures(app.state.settings.kafka_bootstrap_servers)
         )
-        body = generate_latest(_process_registry()) + generate_latest(_Figures([f for fs in figures for f in fs]))
+        ready = GaugeMetricFamily("atelier_ready", "1 when the check answered at this scrape", labels=["check"])
+        ready.add_metric(["database"], float(bool(outbox)))
+        ready.add_metric(["kafka"], float(bool(consumers)))
+        body = generate_latest(_process_registry()) + generate_latest(_Figures([*outbox, *consumers, ready]))
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 

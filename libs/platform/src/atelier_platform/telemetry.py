@@ -16,9 +16,6 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry import propagate, trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -36,6 +33,11 @@ def install(app: FastAPI, broker: KafkaBroker, service: str) -> None:
     """Trace HTTP requests, Postgres queries and Kafka consumption of this service's process."""
     if not enabled():
         return
+    # Imported here: a process that does not trace does not pay for loading them.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
     if not isinstance(trace.get_tracer_provider(), TracerProvider):  # once per process
         provider = TracerProvider(
             resource=Resource.create({SERVICE_NAME: service}), sampler=ParentBased(root=RequestsAndRecords())
