@@ -49,6 +49,7 @@ async def test_a_registration_shows_in_each_services_metrics(infra, services):
     assert {s.labels["check"]: s.value for s in matching(registration, "atelier_ready")} == {
         "database": 1,
         "kafka": 1,
+        "tasks": 1,
     }
     partitions = await partition_count(infra["KAFKA_BOOTSTRAP_SERVERS"], REGISTRATION_COMMANDS)
     lag = matching(registration, "atelier_consumer_lag", group="registration", topic=REGISTRATION_COMMANDS)

@@ -7,9 +7,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from atelier_platform import outbox
 from atelier_platform.db import create_pool, migrate
+from atelier_platform.producer import Producer
 from atelier_schemas import TicketIssued
 from atelier_schemas.topics import TICKETING_EVENTS
 from support.kafka import headers_of, payload, wait_for_records
@@ -37,8 +37,7 @@ async def pool(infra):
 
 @pytest.fixture
 async def producer(infra):
-    producer = AIOKafkaProducer(bootstrap_servers=infra["KAFKA_BOOTSTRAP_SERVERS"], enable_idempotence=True)
-    await producer.start()
+    producer = Producer(infra["KAFKA_BOOTSTRAP_SERVERS"], name="tests")
     yield producer
     await producer.stop()
 

@@ -41,6 +41,9 @@ HTTP_REQUESTS = Histogram(
 DEAD_LETTERS = Counter(
     "atelier_dead_letters_total", "Records this service sent to a dead-letter topic", ["topic", "group"]
 )
+OUTBOX_QUARANTINED = Counter(
+    "atelier_outbox_quarantined_total", "Outbox rows set aside because Kafka will never accept them"
+)
 TASK_RESTARTS = Counter("atelier_task_restarts_total", "Background tasks restarted after a failure", ["task"])
 EMAILS = Counter(
     "atelier_emails_total",
@@ -79,9 +82,10 @@ def install(app: FastAPI, broker: KafkaBroker, service: str) -> None:
         outbox, consumers = await asyncio.gather(
             outbox_figures(app.state.runtime.pool), consumer_figures(app.state.settings.kafka_bootstrap_servers)
         )
-        ready = GaugeMetricFamily("atelier_ready", "1 when the check answered at this scrape", labels=["check"])
+        ready = GaugeMetricFamily("atelier_ready", "1 when the check passed at this scrape", labels=["check"])
         ready.add_metric(["database"], float(bool(outbox)))
         ready.add_metric(["kafka"], float(bool(consumers)))
+        ready.add_metric(["tasks"], float(not app.state.runtime.supervisor.failing()))
         body = generate_latest(_process_registry()) + generate_latest(_Figures([*outbox, *consumers, ready]))
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
@@ -133,7 +137,7 @@ async def outbox_figures(pool: asyncpg.Pool) -> list[Metric]:
         async with asyncio.timeout(OUTBOX_TIMEOUT):
             row = await pool.fetchrow(
                 "SELECT count(*) AS unsent, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age"
-                " FROM outbox WHERE sent_at IS NULL"
+                " FROM outbox WHERE sent_at IS NULL AND quarantined_at IS NULL"
             )
     except Exception as exc:  # no figure rather than a failed scrape; /readyz reports the database
         log.warning("outbox figures unavailable", error=type(exc).__name__)
