@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 SERVICES := $(notdir $(wildcard services/*))
 
 .PHONY: help install demo up down status test test-unit lint seed report bench-registration bench-ticketing bench-notifications contracts \
-	release-schemas replay-dlq
+	release-schemas replay-dlq prometheus
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -30,10 +30,10 @@ down: ## stop every stack this checkout started (dev, test, benchmarks)
 	  [ -f "$$stack/state.json" ] && $(PYTHON) deploy/local/stack.py down --name "$$(basename "$$stack")"; \
 	done; true
 
-test: install ## the whole suite on real Kafka, Postgres and SMTP (started or reused as the `test` stack)
+test: install prometheus ## the whole suite on real Kafka, Postgres and SMTP (started or reused as the `test` stack)
 	@$(VENV_PY) -m pytest
 
-test-unit: install ## unit tests only, no servers
+test-unit: install prometheus ## unit tests only, no servers
 	@$(VENV_PY) -m pytest tests/unit
 
 lint: install ## ruff
@@ -65,3 +65,9 @@ release-schemas: install ## record the current schemas as released (refused if o
 replay-dlq: install ## move dead letters back: DLQ=<topic>.dlq [GROUP=<consumer group>] [DRY_RUN=1]
 	@test -n "$(DLQ)" || { echo "usage: make replay-dlq DLQ=registration.events.dlq [GROUP=ticketing] [DRY_RUN=1]"; exit 2; }
 	@$(VENV_PY) -m atelier_platform.replay --from "$(DLQ)" $(if $(GROUP),--group "$(GROUP)") $(if $(DRY_RUN),--dry-run)
+
+prometheus: ## Prometheus and promtool from Debian's packages when missing (the alert tests use them); never left running
+	@command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || { \
+	  echo "installing prometheus with apt-get..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  systemctl disable --now prometheus >/dev/null 2>&1 || service prometheus stop >/dev/null 2>&1 || true; }
