@@ -67,6 +67,8 @@ async def query(prometheus: str, promql: str) -> dict[str, float]:
             response = await client.get(f"{prometheus}/api/v1/query", params={"query": promql}, timeout=5)
         except httpx.TransportError:  # not listening yet
             return {}
+    if response.status_code == 503:  # still starting: "Service Unavailable" until its storage is open
+        return {}
     return {r["metric"].get("job", ""): float(r["value"][1]) for r in response.json()["data"]["result"]}
 
 
