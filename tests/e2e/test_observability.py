@@ -10,9 +10,10 @@ from pathlib import Path
 import httpx
 from atelier_schemas.topics import REGISTRATION_COMMANDS, REGISTRATION_EVENTS, dead_letter
 from support.api import create_session, registration_body, unique_email
-from support.kafka import partition_count, publish_raw
+from support.kafka import cloud_event, partition_count, publish_raw
 from support.mail import wait_for_mail
 from support.metrics import families, matching, scrape, total
+from support.notification_events import confirmed
 from support.waiting import eventually
 
 REGISTER_ROUTE = "/sessions/{session_id}/registrations"
@@ -79,9 +80,9 @@ async def test_a_registration_shows_in_each_services_metrics(infra, services):
 async def test_a_record_that_is_not_ours_counts_as_a_dead_letter(infra, services):
     dlq = dead_letter(REGISTRATION_EVENTS)
     before = await scrape(services["ticketing"])
-    await publish_raw(
-        infra["KAFKA_BOOTSTRAP_SERVERS"], REGISTRATION_EVENTS, b"{not json", key=uuid.uuid4().hex.encode()
-    )
+    headers, _ = cloud_event(confirmed(unique_email())).to_kafka()  # other tests read this topic's headers
+    key = uuid.uuid4().hex.encode()
+    await publish_raw(infra["KAFKA_BOOTSTRAP_SERVERS"], REGISTRATION_EVENTS, b"{not json", key=key, headers=headers)
 
     async def counted() -> bool:
         now = await scrape(services["ticketing"])
