@@ -22,6 +22,7 @@ ALERT_NAMES = (
     "AtelierDeadLetters",
     "AtelierEmailsFailed",
     "AtelierEmailsRetrying",
+    "AtelierSmtpServerOut",
     "AtelierNotReady",
     "AtelierTaskRestarting",
     "AtelierOutboxQuarantined",

@@ -78,3 +78,8 @@ def breaks_producer(exc: BaseException) -> bool:
     if isinstance(exc, kafka.KafkaError):
         return not exc.retriable  # KafkaTimeoutError among them: a send that never completes
     return isinstance(exc, TimeoutError)
+
+
+def outage(exc: BaseException) -> bool:
+    """A failure of the database or the broker rather than of our code: worth a warning, not a traceback."""
+    return is_transient(exc) or (isinstance(exc, kafka.KafkaError) and not isinstance(exc, UNPUBLISHABLE))

@@ -47,7 +47,8 @@ OUTBOX_QUARANTINED = Counter(
 TASK_RESTARTS = Counter("atelier_task_restarts_total", "Background tasks restarted after a failure", ["task"])
 EMAILS = Counter(
     "atelier_emails_total",
-    "SMTP delivery attempts by outcome: sent, retried (deferred after a failure), failed (given up)",
+    "SMTP delivery attempts by outcome: sent, retried (the message's own transient failure), failed (given up),"
+    " server_out (the server was out: the message keeps its place, sending pauses)",
     ["outcome"],
 )
 VOUCHERS = Counter("atelier_vouchers_total", "Train vouchers by what happened to them: issued, voided", ["outcome"])

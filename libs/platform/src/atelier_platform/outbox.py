@@ -13,7 +13,7 @@ import structlog
 from aiokafka.errors import KafkaError
 from atelier_schemas import Message, to_cloud_event
 
-from .errors import UNPUBLISHABLE, Unpublishable, is_transient, unpublishable
+from .errors import UNPUBLISHABLE, Unpublishable, outage, unpublishable
 from .logs import correlation_id
 from .metrics import OUTBOX_QUARANTINED
 from .producer import Producer
@@ -111,7 +111,7 @@ class OutboxRelay:
             try:
                 moved = await self.relay_once()
             except Exception as exc:
-                if not (isinstance(exc, KafkaError) or is_transient(exc)):
+                if not outage(exc):
                     raise  # a bug: the supervisor logs it and restarts the relay
                 failures += 1
                 delay = min(self._max_backoff, 0.1 * 2**failures)

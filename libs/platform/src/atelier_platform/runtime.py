@@ -7,7 +7,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import asyncpg
 import structlog
@@ -22,11 +22,14 @@ from .topics import ensure_topics
 
 log = structlog.get_logger(__name__)
 
-# Shutdown on SIGTERM, at most (seconds): HTTP requests in hand, then records in hand, then the rest.
-HTTP_GRACE = 8.0
-CONSUMER_GRACE = 7.0
-CLOSE_GRACE = 4.0
-SHUTDOWN_GRACE = HTTP_GRACE + CONSUMER_GRACE + CLOSE_GRACE + 1  # 20 s; give the container 25 s
+# Shutdown on SIGTERM, at most (seconds): HTTP requests in hand, offsets, records in hand,
+# producers and lease, pool. The sum is SHUTDOWN_GRACE; give the container 25 s.
+HTTP_GRACE = 6.0
+OFFSETS_GRACE = 2.0
+CONSUMER_GRACE = 6.0
+CLOSE_GRACE = 3.0
+POOL_GRACE = 1.5
+SHUTDOWN_GRACE = HTTP_GRACE + OFFSETS_GRACE + CONSUMER_GRACE + 1 + CLOSE_GRACE + POOL_GRACE  # 19.5
 
 
 def create_broker(bootstrap_servers: str) -> KafkaBroker:
@@ -49,7 +52,7 @@ class Runtime:
     producer: Producer  # for dead letters; the relay has a producer of its own
     relay: OutboxRelay
     broker: KafkaBroker
-    supervisor: Supervisor = field(default_factory=Supervisor)
+    supervisor: Supervisor
 
 
 Worker = Callable[[Runtime], Awaitable[None]]
@@ -74,6 +77,7 @@ async def open_runtime(
     workers: Sequence[Worker] = (),
     housekeeping: Sequence[Worker] = (),
     before_start: Callable[[Runtime], None] = lambda runtime: None,
+    supervisor: Supervisor | None = None,
 ) -> AsyncIterator[Runtime]:
     """Pool, producers, outbox relay, background workers and the broker.
 
@@ -86,9 +90,11 @@ async def open_runtime(
     pool = await create_pool(database_url)
     relay_producer = Producer(bootstrap_servers, name="outbox-relay")
     relay = OutboxRelay(pool, relay_producer)
-    runtime = Runtime(pool=pool, producer=Producer(bootstrap_servers, name="dead-letters"), relay=relay, broker=broker)
+    supervisor = supervisor or Supervisor()
+    dead_letters = Producer(bootstrap_servers, name="dead-letters")
+    runtime = Runtime(pool=pool, producer=dead_letters, relay=relay, broker=broker, supervisor=supervisor)
     before_start(runtime)
-    supervisor, topics_exist = runtime.supervisor, asyncio.Event()
+    topics_exist = asyncio.Event()
 
     async def connect_kafka() -> None:
         await ensure_topics(bootstrap_servers)
@@ -110,12 +116,14 @@ async def open_runtime(
     try:
         yield runtime
     finally:
-        await flush_offsets(broker)  # from now on each record's offset is committed as it completes
-        await broker.stop()  # takes no new records, lets those in hand finish
+        # From now on each record's offset is committed as it completes; then the broker takes no
+        # new records and lets those in hand finish. Bounded: Kafka may be the thing that is down.
+        await _within(flush_offsets(broker), OFFSETS_GRACE)
+        await _within(broker.stop(), CONSUMER_GRACE + 1)
         await supervisor.stop()
         steps = asyncio.gather(relay.release(), relay_producer.stop(), runtime.producer.stop(), return_exceptions=True)
         await _within(steps, CLOSE_GRACE)
-        if not await _within(pool.close(), CLOSE_GRACE / 2):
+        if not await _within(pool.close(), POOL_GRACE):
             pool.terminate()
 
 

@@ -1,9 +1,10 @@
 """Runs a process's long-lived background tasks and restarts any that fails.
 
-A task that raises is logged with its traceback (logs.py keeps local variables out of it),
-then restarted after a capped exponential backoff. Restarts are counted per task name. A
-critical task that failed `max_failures` times within `window` seconds makes the process
-unhealthy (`/healthz` answers 503), so the orchestrator restarts it.
+A task that raises is logged with its traceback (logs.py keeps local variables out of it;
+a database or broker outage gets a one-line warning instead), then restarted after a capped
+exponential backoff. Restarts are counted per task name. A critical task that failed
+`max_failures` times within `window` seconds makes the process unhealthy (`/healthz` answers
+503), so the orchestrator restarts it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from .errors import outage
 from .metrics import TASK_RESTARTS
 
 log = structlog.get_logger(__name__)
@@ -68,8 +70,11 @@ class Supervisor:
                 await job()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("background task failed, restarting", task=name, restarts=self.restarts[name])
+            except Exception as exc:
+                if outage(exc):  # Kafka or Postgres away: expected now and then, said in one line
+                    log.warning("background task waits for a server", task=name, error=repr(exc))
+                else:
+                    log.exception("background task failed, restarting", task=name, restarts=self.restarts[name])
             else:
                 if not supervised.forever:
                     return
