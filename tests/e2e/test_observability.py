@@ -70,9 +70,12 @@ async def test_a_registration_shows_in_each_services_metrics(infra, services):
         before["notifications"], "atelier_emails_total", outcome="sent"
     )
 
+    partitions = await partition_count(infra["KAFKA_BOOTSTRAP_SERVERS"], REGISTRATION_EVENTS)
+
     async def caught_up() -> bool:
-        lags = matching(await scrape(services["ticketing"]), "atelier_consumer_lag", group="ticketing")
-        return {s.labels["topic"] for s in lags} == {REGISTRATION_EVENTS} and sum(s.value for s in lags) == 0
+        scraped = await scrape(services["ticketing"])
+        lags = matching(scraped, "atelier_consumer_lag", group="ticketing", topic=REGISTRATION_EVENTS)
+        return len(lags) == partitions and sum(s.value for s in lags) == 0
 
     assert await eventually(caught_up, timeout=30)
 
