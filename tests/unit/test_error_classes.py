@@ -1,11 +1,12 @@
-"""The error table: what is retried with backoff and what is dead-lettered, one case per class."""
+"""The error table: what is retried with backoff, what is dead-lettered, what Kafka will never take."""
 
 from __future__ import annotations
 
 import asyncpg
 import pytest
+from aiokafka import errors as kafka
 from asyncpg.exceptions._base import DataError as ClientDataError
-from atelier_platform.errors import TransientFailure, is_transient
+from atelier_platform.errors import TransientFailure, Unpublishable, breaks_producer, is_transient, unpublishable
 
 
 def postgres_error(sqlstate: str) -> asyncpg.PostgresError:
@@ -79,3 +80,33 @@ def test_a_misuse_of_the_driver_and_a_decoding_error_are_permanent():
     assert not is_transient(UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"))
     assert not is_transient(ValueError("payload breaks its contract"))
     assert not is_transient(KeyError("bug"))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        kafka.OutOfOrderSequenceNumber(),
+        kafka.UnknownProducerId(),
+        kafka.ProducerFenced(),
+        kafka.InvalidProducerEpoch(),
+        kafka.ProducerClosed(),
+        kafka.KafkaTimeoutError(),
+        TimeoutError(),
+    ],
+)
+def test_a_producer_error_that_may_leave_it_stuck_has_it_rebuilt(error):
+    assert breaks_producer(error)
+
+
+@pytest.mark.parametrize(
+    "error", [kafka.KafkaConnectionError(), kafka.NotLeaderForPartitionError(), kafka.UnknownTopicOrPartitionError()]
+)
+def test_an_error_the_producer_retries_by_itself_keeps_it(error):
+    assert not breaks_producer(error) and not unpublishable(error)
+
+
+@pytest.mark.parametrize(
+    "error", [kafka.MessageSizeTooLargeError(), kafka.RecordTooLargeError(), Unpublishable("headers are not text")]
+)
+def test_a_record_kafka_will_never_accept_is_set_aside_and_the_producer_kept(error):
+    assert unpublishable(error) and not breaks_producer(error)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from atelier_platform.asyncapi import declare_publishers
 from atelier_platform.consumer import EventConsumer
+from atelier_platform.docs_assets import serve_docs_offline
 from atelier_platform.http import install_common
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for topic in (REGISTRATION_EVENTS, CATALOG_EVENTS, TICKETING_EVENTS):
         subscribe(broker, topic, settings.consumer_group, lambda: app.state.consumer)
     deliverer = Deliverer(settings)
+    app.state.deliverer = deliverer  # its counters, for the metrics
     scheduler = ReminderScheduler(settings.poll_seconds, on_queued=deliverer.wake)
 
     def start_consumer(runtime: Runtime) -> None:
@@ -56,4 +58,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.broker = broker
     app.include_router(router)
     install_common(app, "notifications")
+    serve_docs_offline(app)
     return app

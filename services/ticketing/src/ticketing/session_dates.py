@@ -6,9 +6,7 @@ import uuid
 from datetime import datetime
 
 import asyncpg
-
-# Namespace of the per-session advisory locks (registrations use 0x71C7).
-_SESSION_LOCKS = 0x5E55
+from atelier_platform import locks
 
 
 async def lock_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> None:
@@ -16,7 +14,7 @@ async def lock_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> None:
 
     Taken before any registration lock, everywhere, so the two never wait on each other in a circle.
     """
-    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _SESSION_LOCKS, str(session_id))
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", locks.TICKETING_SESSION, str(session_id))
 
 
 async def save(conn: asyncpg.Connection, session_id: uuid.UUID, starts_at: datetime, told_at: datetime) -> bool:
