@@ -25,7 +25,7 @@ def trace_receiver() -> Iterator[TraceReceiver]:
 def services(
     infra: dict[str, str], trace_receiver: TraceReceiver, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
-    """Base URLs of the running services, tracing to `trace_receiver`; registration's email links point at the web pages."""
+    """Base URLs of the running services, tracing to `trace_receiver`; registration's links point at the web pages."""
     tracing = {"OTEL_EXPORTER_OTLP_ENDPOINT": trace_receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"}
     with running(SERVICES, {**infra, **tracing}, tmp_path_factory.mktemp("service-logs"), EXTRA_ENV) as urls:
         yield urls
