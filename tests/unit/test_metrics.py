@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from atelier_platform import logs
 from atelier_platform.metrics import HttpMetricsMiddleware
 from atelier_platform.supervise import Supervisor
 from fastapi import FastAPI
@@ -15,7 +16,8 @@ def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-async def test_each_restart_of_a_background_task_is_counted_under_its_name():
+async def test_each_restart_of_a_background_task_is_counted_under_its_name(capsys):
+    logs.configure("tests")  # the supervisor logs each failure: onto this test's stdout, not an earlier one's
     supervisor, runs, recovered = Supervisor(first_backoff=0.01, max_backoff=0.05), [], asyncio.Event()
     before = sample("atelier_task_restarts_total", task="metrics-flaky")
 
