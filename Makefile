@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 SERVICES := $(filter-out web,$(notdir $(wildcard services/*)))
 
 .PHONY: help install browser-tools demo mailbox up down status test test-unit lint seed report bench bench-registration \
-	bench-ticketing bench-notifications contracts release-schemas replay-dlq dlq-sizes images k8s-smoke
+	bench-ticketing bench-notifications contracts release-schemas replay-dlq dlq-sizes images k8s-smoke prometheus
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -35,13 +35,13 @@ down: ## stop every stack this checkout started (dev, test, benchmarks)
 	  [ -f "$$stack/state.json" ] && $(PYTHON) deploy/local/stack.py down --name "$$(basename "$$stack")"; \
 	done; true
 
-test: install browser-tools ## the whole suite on real Kafka, Postgres and SMTP (started or reused as the `test` stack)
+test: install browser-tools prometheus ## the whole suite on real Kafka, Postgres and SMTP (started or reused as the `test` stack)
 	@$(VENV_PY) -m pytest
 
 browser-tools: ## headless Chromium + chromium-driver (apt) for tests/e2e/browser, when missing
 	@deploy/local/browser_tools.sh
 
-test-unit: install ## unit tests only, no servers
+test-unit: install prometheus ## unit tests only, no servers
 	@$(VENV_PY) -m pytest tests/unit
 
 lint: install ## ruff
@@ -85,3 +85,9 @@ images: install ## build one image per service (podman, installed when missing, 
 
 k8s-smoke: install ## build the images, run the Kubernetes `local` overlay under podman kube play, walk a registration, drain a pod
 	@$(VENV_PY) deploy/k8s/smoke.py
+
+prometheus: ## Prometheus and promtool from Debian's packages when missing (the alert tests use them); never left running
+	@command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || { \
+	  echo "installing prometheus with apt-get..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  systemctl disable --now prometheus >/dev/null 2>&1 || service prometheus stop >/dev/null 2>&1 || true; }

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import asyncpg
 import pytest
+from support.otlp import TraceReceiver
 from support.processes import running
 
 SERVICES = ("registration", "ticketing", "notifications", "web")
@@ -14,9 +15,19 @@ EXTRA_ENV = {"registration": {"REGISTRATION_WORKERS": "2"}}
 
 
 @pytest.fixture(scope="session")
-def services(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Base URLs of the running services; registration's email links point at the web pages."""
-    with running(SERVICES, infra, tmp_path_factory.mktemp("service-logs"), EXTRA_ENV) as urls:
+def trace_receiver() -> Iterator[TraceReceiver]:
+    """Where the services export their spans."""
+    with TraceReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+def services(
+    infra: dict[str, str], trace_receiver: TraceReceiver, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """Base URLs of the running services, tracing to `trace_receiver`; registration's links point at the web pages."""
+    tracing = {"OTEL_EXPORTER_OTLP_ENDPOINT": trace_receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"}
+    with running(SERVICES, {**infra, **tracing}, tmp_path_factory.mktemp("service-logs"), EXTRA_ENV) as urls:
         yield urls
 
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from .errors import is_transient
 from .logs import correlation_id
+from .metrics import DEAD_LETTERS
 from .producer import Producer
 
 log = structlog.get_logger(__name__)
@@ -118,6 +119,7 @@ class EventConsumer:
         await self._producer.send_and_wait(
             dead_letter(record.topic), value=record.value, key=record.key, headers=headers
         )
+        DEAD_LETTERS.labels(dead_letter(record.topic), self.group).inc()
         log.warning(
             "record dead-lettered",
             topic=record.topic,

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import metrics, telemetry
 from .asyncapi import install_asyncapi
 from .logs import correlation_id
 from .runtime import Runtime
@@ -39,11 +40,13 @@ def bearer_token(role: str, setting: str) -> Callable[..., Awaitable[None]]:
     return require
 
 
-def install_common(app: FastAPI) -> None:
+def install_common(app: FastAPI, service: str) -> None:
     """Call after `app.state.broker` is set: the AsyncAPI document is generated from it."""
     add_correlation_id(app)
     add_health_routes(app)
     install_asyncapi(app)
+    metrics.install(app, app.state.broker, service)
+    telemetry.install(app, app.state.broker, service)
 
 
 def add_correlation_id(app: FastAPI) -> None:

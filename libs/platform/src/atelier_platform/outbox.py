@@ -15,17 +15,21 @@ from atelier_schemas import Message, to_cloud_event
 
 from .errors import UNPUBLISHABLE, Unpublishable, outage, unpublishable
 from .logs import correlation_id
+from .metrics import OUTBOX_QUARANTINED
 from .producer import Producer
+from .telemetry import relayed_headers, trace_headers
 
 log = structlog.get_logger(__name__)
 
 _INSERT = "INSERT INTO outbox (event_id, topic, key, headers, value) VALUES ($1, $2, $3, $4, $5)"
 
 
-def _row(message: Message, source: str, correlation: str | None = None) -> tuple[str, str, str, str, bytes]:
+def _row(
+    message: Message, source: str, correlation: str | None = None, traceparent: str | None = None
+) -> tuple[str, str, str, str, bytes]:
     event = to_cloud_event(message, source=source, correlation_id=correlation or correlation_id.get())
     headers, value = event.to_kafka()
-    return event.id, message.TOPIC, message.key(), json.dumps(headers), value
+    return event.id, message.TOPIC, message.key(), json.dumps({**headers, **trace_headers(traceparent)}), value
 
 
 async def append(conn: asyncpg.Connection, message: Message, *, source: str) -> str:
@@ -36,16 +40,22 @@ async def append(conn: asyncpg.Connection, message: Message, *, source: str) -> 
 
 
 async def append_many(
-    conn: asyncpg.Connection, messages: list[Message], *, source: str, correlation_ids: list[str | None] | None = None
+    conn: asyncpg.Connection,
+    messages: list[Message],
+    *,
+    source: str,
+    correlation_ids: list[str | None] | None = None,
+    traceparents: list[str | None] | None = None,
 ) -> None:
     """`append` for many messages in one round trip, in this order.
 
-    `correlation_ids` (one per message) when the messages answer different requests.
+    `correlation_ids` and `traceparents` (one per message) when the messages answer different requests.
     """
     correlations = correlation_ids or [None] * len(messages)
+    traces = traceparents or [None] * len(messages)
     await conn.executemany(
         _INSERT,
-        [_row(message, source, correlation) for message, correlation in zip(messages, correlations, strict=True)],
+        [_row(m, source, c, t) for m, c, t in zip(messages, correlations, traces, strict=True)],
     )
 
 
@@ -128,6 +138,7 @@ class OutboxRelay:
             await self._mark(sent, quarantined)
         for row, reason in quarantined:
             self.quarantined += 1
+            OUTBOX_QUARANTINED.inc()
             log.error(
                 "outbox row quarantined: Kafka will never accept it",
                 position=row["position"],
@@ -192,7 +203,7 @@ class OutboxRelay:
 
 def _record(row: asyncpg.Record) -> dict[str, Any]:
     """The record's key, value and headers; Unpublishable when a header is not text."""
-    headers = json.loads(row["headers"])
+    headers = relayed_headers(row["headers"], row["topic"])
     try:
         return {
             "key": row["key"].encode(),

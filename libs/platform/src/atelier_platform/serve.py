@@ -17,7 +17,7 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
-from . import logs
+from . import logs, metrics
 from .db import migrate
 from .runtime import HTTP_GRACE
 from .settings import ServiceSettings
@@ -64,6 +64,7 @@ def run_service(
         "timeout_graceful_shutdown": HTTP_GRACE,
     }
     if settings.workers > 1:  # each worker builds its own app from the environment
+        metrics.share_between_workers()
         os.environ[_SERVICE_VARIABLE] = name
         uvicorn.run("atelier_platform.serve:worker_app", factory=True, workers=settings.workers, **served)
     else:

@@ -13,6 +13,7 @@ from pydantic import SkipValidation
 
 from .asyncapi import describe_topic, payload_of
 from .consumer import EventConsumer
+from .metrics import watch_consumer_lag
 from .offsets import HandledOffsets
 
 COMMIT_INTERVAL = 0.2  # seconds
@@ -33,6 +34,7 @@ def subscribe(
     outlasts the retries seeks back to the record (nack), so it is redelivered, not skipped.
     """
     offsets = HandledOffsets(commit_interval)
+    watch_consumer_lag(group, topic)
     _offsets_of.setdefault(broker, []).append(offsets)
 
     async def whole_message(message: StreamMessage[Any]) -> StreamMessage[Any]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from .errors import outage
+from .metrics import TASK_RESTARTS
 
 log = structlog.get_logger(__name__)
 
@@ -85,6 +86,7 @@ class Supervisor:
             delay = min(self._max_backoff, self._first_backoff * 2 ** (consecutive - 1))
             await asyncio.sleep(delay * random.uniform(0.8, 1.0))
             self.restarts[name] += 1
+            TASK_RESTARTS.labels(name).inc()
 
     def failing(self) -> list[str]:
         """The critical tasks that failed too often lately, or are not running at all."""

@@ -57,6 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.broker = broker
     app.include_router(router)
-    install_common(app)
+    install_common(app, "notifications")
     serve_docs_offline(app)
     return app

@@ -26,7 +26,9 @@ import aiosmtplib
 import asyncpg
 import structlog
 from atelier_platform import outbox
+from atelier_platform.metrics import EMAILS
 from atelier_platform.runtime import Runtime
+from atelier_platform.telemetry import span_under
 from atelier_schemas import NotificationFailed, NotificationSent
 
 from . import SOURCE
@@ -37,7 +39,7 @@ from .smtp import SESSION_REFUSED, Mailer, ServerUnavailable, is_permanent, retr
 log = structlog.get_logger(__name__)
 
 NEXT_DUE = """
-SELECT m.id, m.kind, m.registration_id, m.message_id, m.context, m.attempts, m.created_at,
+SELECT m.id, m.kind, m.registration_id, m.message_id, m.context, m.attempts, m.created_at, m.traceparent,
        now() - m.retry_window_from AS waiting, c.name, c.email, c.language
 FROM messages m JOIN contacts c USING (registration_id)
 WHERE m.status = 'pending' AND m.next_attempt_at <= now()
@@ -175,7 +177,8 @@ class Deliverer:
             row = await conn.fetchrow(NEXT_DUE)
             if row is None:
                 return False
-            await self._attempt(conn, row, mailer)
+            with span_under("smtp send", row["traceparent"]):
+                await self._attempt(conn, row, mailer)
         return True
 
     async def _attempt(self, conn: asyncpg.Connection, row: Mapping[str, Any], mailer: Mailer) -> None:
@@ -209,6 +212,7 @@ class Deliverer:
             subject,
         )
         await outbox.append(conn, NotificationSent(**_about(row), attempts=attempts), source=SOURCE)
+        EMAILS.labels("sent").inc()
         log.info("message sent", kind=row["kind"], attempts=attempts)
 
     async def _pause(self, conn: asyncpg.Connection, row: Mapping[str, Any], error: str) -> None:
@@ -222,6 +226,7 @@ class Deliverer:
             timedelta(seconds=pause),
         )
         self.counters.outages += 1
+        EMAILS.labels("server_out").inc()
         log.warning("smtp server unavailable, pausing", retry_in=round(pause, 2), outages=self.counters.outages)
 
     async def _defer(self, conn: asyncpg.Connection, row: Mapping[str, Any], attempts: int, error: str) -> None:
@@ -234,6 +239,7 @@ class Deliverer:
             timedelta(seconds=delay),
         )
         self.counters.deferred += 1
+        EMAILS.labels("retried").inc()
         log.info("message deferred", kind=row["kind"], attempts=attempts, retry_in=round(delay, 2))
 
     async def _fail(
@@ -248,6 +254,7 @@ class Deliverer:
         )
         await outbox.append(conn, NotificationFailed(**_about(row), attempts=attempts, error=error), source=SOURCE)
         self.counters.failed += 1
+        EMAILS.labels("failed").inc()
         log.warning("message failed", kind=row["kind"], attempts=attempts, failed=self.counters.failed)
 
 

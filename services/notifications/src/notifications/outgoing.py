@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from atelier_platform.telemetry import current_traceparent
 
 _MESSAGE_ID_NAMESPACE = uuid.UUID("4d0f6c52-7a0e-4f5e-9a43-1c2b9e6f8d11")
 
@@ -38,8 +39,8 @@ async def queue_message(
 ) -> None:
     """Record a pending message in the caller's transaction; a second call for the same cause does nothing."""
     await conn.execute(
-        "INSERT INTO messages (id, event_id, kind, registration_id, message_id, context, caused_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id, kind) DO NOTHING",
+        "INSERT INTO messages (id, event_id, kind, registration_id, message_id, context, caused_at, traceparent)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id, kind) DO NOTHING",
         uuid.uuid4(),
         cause,
         kind,
@@ -47,4 +48,5 @@ async def queue_message(
         message_id_for(cause, kind),
         json.dumps(context),
         caused_at,
+        current_traceparent(),  # the send continues the trace of the event that caused it
     )

@@ -82,6 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.broker = broker  # read by the platform's AsyncAPI page
     app.include_router(http.router)
     app.include_router(admin_http.router)
-    install_common(app)
+    install_common(app, "registration")
     serve_docs_offline(app)
     return app

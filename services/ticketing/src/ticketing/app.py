@@ -56,6 +56,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.broker = broker
     app.state.lookup_limiter = TokenBuckets(settings.lookup_burst, settings.lookups_per_minute / 60)
     app.include_router(router)
-    install_common(app)
+    install_common(app, "ticketing")
     serve_docs_offline(app)
     return app

@@ -18,6 +18,7 @@ import asyncpg
 import structlog
 from atelier_platform import outbox
 from atelier_platform.consumer import Handler
+from atelier_platform.metrics import VOUCHERS
 from atelier_schemas import (
     CloudEvent,
     Message,
@@ -98,6 +99,7 @@ async def issue_voucher(
     )
     if await vouchers.insert(conn, voucher, session_id):
         await outbox.append(conn, voucher, source=SOURCE)
+        VOUCHERS.labels("issued").inc()
 
 
 async def void_voucher(conn: asyncpg.Connection, event: CloudEvent, cancelled: RegistrationCancelled) -> None:
@@ -155,6 +157,8 @@ async def follow_session(
         )
         await outbox.append(conn, voided, source=SOURCE)
         await outbox.append(conn, new, source=SOURCE)
+        VOUCHERS.labels("voided").inc()
+        VOUCHERS.labels("issued").inc()
         log.info("voucher moved with its session", registration_id=str(registration_id))
 
 
@@ -174,6 +178,7 @@ async def _void(conn: asyncpg.Connection, registration_id: uuid.UUID, reason: st
             voucher_id=voided["id"], registration_id=registration_id, code=voided["code"], reason=reason
         )
         await outbox.append(conn, voided_event, source=SOURCE)
+        VOUCHERS.labels("voided").inc()
 
 
 def _signed(

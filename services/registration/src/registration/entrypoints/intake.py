@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import structlog
 from atelier_platform.errors import is_transient
+from atelier_platform.metrics import INTAKE_QUEUE
 
 from ..service_layer.answers import Answer
 from ..service_layer.registering import answer_registrations
@@ -75,6 +76,7 @@ class Intake:
             return QUEUE_FULL
         pending = _Pending(application, Keyed(key, digest))
         self._queue.append(pending)
+        INTAKE_QUEUE.inc()
         self._arrived.set()
         try:
             return await asyncio.wait_for(asyncio.shield(pending.answer), self._deadline)
@@ -89,6 +91,7 @@ class Intake:
             batch = []
             while self._queue and len(batch) < self._max_batch:
                 pending = self._queue.popleft()
+                INTAKE_QUEUE.dec()
                 if not pending.answer.done():  # gone past its deadline while waiting
                     batch.append(pending)
             if not self._queue:

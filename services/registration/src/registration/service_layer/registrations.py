@@ -9,10 +9,11 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import asyncpg
 from atelier_platform import outbox
+from atelier_platform.telemetry import current_traceparent
 from atelier_schemas import AttendanceRecorded, RegistrationRejected
 
 from .. import SOURCE
@@ -49,13 +50,14 @@ class Registered:
 class Application:
     """One request for a place; `command_id` when it came as a Kafka command.
 
-    `correlation_id` when it is decided away from its request's context (in a batch).
+    `correlation_id` and `traceparent` when it is decided away from its request's context (in a batch).
     """
 
     session_id: uuid.UUID
     who: NewRegistration
     command_id: uuid.UUID | None = None
     correlation_id: str | None = None
+    traceparent: str | None = field(default_factory=current_traceparent)
 
 
 class NotConfirmed(Exception):
@@ -98,7 +100,7 @@ async def register_many(
         asked.setdefault(a.session_id, []).append(i)
     rows = await sql.take_places(conn, people)
     outcomes: list[Registered | Refusal] = [Refusal.UNKNOWN_SESSION] * len(applications)
-    events, correlations = [], []
+    events, correlations, traces = [], [], []
     served = [(s, i, p) for s in sql.sorted_by_id(people) for i, p in zip(asked[s], people[s], strict=True)]
     for (session_id, i, person), row in zip(served, rows, strict=True):
         if row["outcome"] not in rules.ACTIVE:
@@ -113,11 +115,12 @@ async def register_many(
         else:
             events.append(messages.waitlisted(registration, session, row["waitlist_position"], url))
         correlations.append(applications[i].correlation_id)
+        traces.append(applications[i].traceparent)
         outcomes[i] = Registered(
             registration_id, person["code"], row["outcome"], row["waitlist_position"], tokens[registration_id]
         )
     if events:
-        await outbox.append_many(conn, events, source=SOURCE, correlation_ids=correlations)
+        await outbox.append_many(conn, events, source=SOURCE, correlation_ids=correlations, traceparents=traces)
     return outcomes
 
 
