@@ -83,7 +83,7 @@ dlq-sizes: install ## records waiting in each dead-letter topic of KAFKA_BOOTSTR
 images: install ## build one image per service (podman, installed when missing, or docker); prints their sizes
 	@$(VENV_PY) deploy/images/build.py --quiet
 
-k8s-smoke: install ## build the images, run the Kubernetes `local` overlay under podman kube play, walk a registration, drain a pod
+k8s-smoke: install prometheus ## build the images, run the Kubernetes `local` overlay under podman kube play, walk a registration, scrape the pods, drain one
 	@$(VENV_PY) deploy/k8s/smoke.py
 
 prometheus: ## Prometheus and promtool from Debian's packages when missing (the alert tests use them); never left running

@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +25,10 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "observability"))
 sys.path.insert(0, str(HERE.parents[1] / "tests"))
 import local  # noqa: E402
+import prometheus  # noqa: E402
 from local import build, stack  # noqa: E402
 from support.api import create_session, registration_body, unique_email  # noqa: E402
 from support.mail import wait_for_mail  # noqa: E402
@@ -53,6 +55,7 @@ class Smoke:
     voucher_code: str | None
     subjects: list[str]
     drain: Drain
+    scraped: dict[str, float] = field(default_factory=dict)  # job -> atelier_ready as Prometheus read it
     smoke_seconds: float = 0.0
 
 
@@ -127,12 +130,20 @@ async def drain(podman: build.Engine, infra: dict[str, str], urls: dict[str, str
     return result
 
 
-def run(infra: dict[str, str], while_up: Callable[[dict[str, str]], object] | None = None) -> Smoke:
-    """Build, play, walk, drain, and always take the pods down.
+async def scrape(urls: dict[str, str], workdir: Path, timeout: float = 60) -> dict[str, float]:
+    """A real Prometheus scrapes every pod; each job's lowest `atelier_ready` once all answer."""
+    with prometheus.running(urls, workdir) as server:
 
-    `while_up(urls)` runs once the registration went through, with every pod serving: a check
-    that needs the running pods (scraping them, say) goes there.
-    """
+        async def all_scraped() -> bool:
+            return await prometheus.query(server, "up") == dict.fromkeys(urls, 1.0)
+
+        if not await eventually(all_scraped, timeout):
+            raise RuntimeError(f"Prometheus did not scrape every pod within {timeout:.0f} s")
+        return await prometheus.query(server, "min by (job) (atelier_ready)")
+
+
+def run(infra: dict[str, str], workdir: Path) -> Smoke:
+    """Build, play, walk, scrape, drain, and always take the pods down; `workdir` keeps Prometheus' files."""
     podman, timings = build.ensure_images()
     if not podman.is_podman:
         raise RuntimeError("the smoke run plays the overlay with podman; Docker has no `kube play`")
@@ -141,21 +152,22 @@ def run(infra: dict[str, str], while_up: Callable[[dict[str, str]], object] | No
     try:
         ready = asyncio.run(wait_ready(deployment.urls))
         code, subjects = asyncio.run(one_registration(infra, deployment.urls))
-        if while_up is not None:
-            while_up(deployment.urls)
+        scraped = asyncio.run(scrape(deployment.urls, workdir))
         drained = asyncio.run(drain(podman, infra, deployment.urls))
     finally:
         local.down(podman, deployment.manifest)
-    return Smoke(timings["total"], ready, code, subjects, drained, time.monotonic() - started)
+    return Smoke(timings["total"], ready, code, subjects, drained, scraped, time.monotonic() - started)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deploy/k8s/smoke.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--name", default="dev", help="the local stack to run against (default: dev)")
     args = parser.parse_args(argv)
-    result = run(stack.ensure_infra(args.name))
+    with tempfile.TemporaryDirectory(prefix="atelier-smoke-") as workdir:
+        result = run(stack.ensure_infra(args.name), Path(workdir))
     for service, answer in result.ready.items():
         print(f"{service} /readyz: {answer}")
+    print(f"Prometheus scraped every pod; atelier_ready by job: {result.scraped}")
     print(f"voucher: {result.voucher_code}; emails: {result.subjects}")
     d = result.drain
     lost = sum(1 for e in d.emails if d.vouchers[e] != 1 or d.mails[e] != 2)
@@ -164,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         f" {len(d.emails) - lost} of {len(d.emails)} registrations in flight got one voucher and two emails"
     )
     print(f"build {result.build_seconds:.1f} s, smoke {result.smoke_seconds:.1f} s")
-    ok = result.voucher_code and len(result.subjects) == 2 and d.exit_code == 0 and not lost
+    scraped = result.scraped == dict.fromkeys(result.ready, 1.0)
+    ok = result.voucher_code and len(result.subjects) == 2 and scraped and d.exit_code == 0 and not lost
     return 0 if ok else 1
 
 
