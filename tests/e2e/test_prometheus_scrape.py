@@ -44,8 +44,11 @@ async def test_prometheus_scrapes_every_service_and_queries_their_series(prometh
     lag_jobs = await query(prometheus, "count by (job) (atelier_consumer_lag)")
     assert set(lag_jobs) == set(SERVICES) and all(count >= 6 for count in lag_jobs.values())
 
-    scrapes = await query(prometheus, 'sum by (job) (atelier_http_request_duration_seconds_count{route="/metrics"})')
-    assert set(scrapes) == set(SERVICES)
+    async def scrapes_counted() -> bool:  # a scrape is counted once answered, so seen from the next one on
+        promql = 'sum by (job) (atelier_http_request_duration_seconds_count{route="/metrics"})'
+        return set(await query(prometheus, promql)) == set(SERVICES)
+
+    assert await eventually(scrapes_counted, timeout=15)
 
     async def rules_healthy() -> bool:
         async with httpx.AsyncClient() as client:
