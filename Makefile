@@ -4,7 +4,7 @@ VENV_PY := .venv/bin/python
 UV_VERSION := 0.13.8
 SERVICES := $(notdir $(wildcard services/*))
 
-.PHONY: help install demo up down status test test-unit lint seed report bench-registration bench-ticketing bench-notifications contracts \
+.PHONY: help install demo up down status test test-unit lint seed report bench-registration bench-ticketing bench-notifications chaos contracts \
 	release-schemas replay-dlq
 
 help: ## list the commands
@@ -53,6 +53,9 @@ bench-ticketing: install ## vouchers per second ticketing's consumer issues on r
 
 bench-notifications: install ## messages per second notifications delivers to a local SMTP server
 	@$(VENV_PY) bench/notifications_throughput.py
+
+chaos: install ## 1,000 registrations through every fault of tests/faults at once, on a stack of its own; prints a table
+	@$(VENV_PY) bench/chaos.py
 
 contracts: install ## regenerate the JSON Schema files and AsyncAPI documents, then run the compatibility guard
 	@$(VENV_PY) -m atelier_schemas json-schema schemas/jsonschema
