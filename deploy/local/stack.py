@@ -485,10 +485,10 @@ def write_postgres_conf(root: Path, data_dir: Path, port: int) -> None:
         f"listen_addresses = '{HOST}'\n"
         f"unix_socket_directories = '{socket_dir}'\n"
         "max_connections = 200\n"
-        "# Throwaway dev/test data: trade durability for speed.\n"
-        "fsync = off\n"
-        "synchronous_commit = off\n"
-        "full_page_writes = off\n"
+        # Durable in every stack: a 201 or a committed Kafka offset means the effect is on disk.
+        "fsync = on\n"
+        "synchronous_commit = on\n"
+        "full_page_writes = on\n"
     )
     give_to_postgres_user(conf)
 
@@ -517,6 +517,9 @@ def ensure_postgres(name: str, state: dict) -> None:
     pg = state.get("postgres", {})
     if postgres_healthy(pg):
         print(f"reusing postgres on {HOST}:{pg['port']} (pid {pg['pid']})")
+        # A stack started by an older checkout may still run with durability off.
+        write_postgres_conf(Path(pg["root"]), Path(pg["data_dir"]), pg["port"])
+        run(as_postgres_user([Path(pg["bin"]) / "pg_ctl", "-D", pg["data_dir"], "reload"]), cwd=pg["root"])
         create_databases(pg)
         return
     bin_dir = postgres_bin()

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from atelier_platform import outbox
 from atelier_platform.db import create_pool, migrate
+from atelier_platform.producer import MAX_REQUEST_SIZE, Producer
 from atelier_schemas import TicketIssued
 from atelier_schemas.topics import TICKETING_EVENTS
+from support.databases import fresh_database
 from support.kafka import headers_of, payload, wait_for_records
+from support.smtp_server import free_port
+from support.waiting import eventually
 from ticketing.config import MIGRATIONS
 
 
@@ -37,8 +42,7 @@ async def pool(infra):
 
 @pytest.fixture
 async def producer(infra):
-    producer = AIOKafkaProducer(bootstrap_servers=infra["KAFKA_BOOTSTRAP_SERVERS"], enable_idempotence=True)
-    await producer.start()
+    producer = Producer(infra["KAFKA_BOOTSTRAP_SERVERS"], name="tests")
     yield producer
     await producer.stop()
 
@@ -67,3 +71,137 @@ async def test_committed_events_are_published_in_order_and_rolled_back_ones_neve
     assert headers_of(records[0])["ce_type"] == TicketIssued.TYPE
     unsent = await pool.fetchval("SELECT count(*) FROM outbox WHERE key = $1 AND sent_at IS NULL", str(registration_id))
     assert unsent == 0
+
+
+@pytest.fixture
+async def own_pool(infra):
+    """A fresh ticketing database: its outbox holds only this test's rows, its lease is free."""
+    async with fresh_database(infra["TICKETING_DATABASE_URL"], "relay") as url:
+        await asyncio.to_thread(migrate, url, MIGRATIONS)
+        pool = await create_pool(url)
+        yield pool
+        await pool.close()
+
+
+async def append_issued(pool, registration_id: uuid.UUID, codes: range) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        for n in codes:
+            await outbox.append(conn, issued(registration_id, n), source="/tests")
+
+
+async def codes_on_kafka(infra, registration_id: uuid.UUID, count: int) -> list[str]:
+    records = await wait_for_records(
+        infra["KAFKA_BOOTSTRAP_SERVERS"],
+        TICKETING_EVENTS,
+        lambda r: r.key == str(registration_id).encode(),
+        count=count,
+    )
+    return [payload(r)["code"] for r in records]
+
+
+async def test_a_row_kafka_will_never_accept_is_quarantined_and_the_rows_behind_it_are_published(
+    infra, own_pool, producer
+):
+    registration_id = uuid.uuid4()
+    await append_issued(own_pool, registration_id, range(0, 1))
+    async with own_pool.acquire() as conn:  # as an event over max_request_size would be written
+        await conn.execute(
+            "INSERT INTO outbox (event_id, topic, key, headers, value) VALUES ($1, $2, $3, '{}', $4)",
+            "too-large",
+            TICKETING_EVENTS,
+            str(registration_id),
+            b"x" * (2 * MAX_REQUEST_SIZE),
+        )
+        await conn.execute(
+            "INSERT INTO outbox (event_id, topic, key, headers, value) VALUES ($1, $2, $3, $4, $5)",
+            "bad-headers",
+            TICKETING_EVENTS,
+            str(registration_id),
+            json.dumps({"ce_id": 7}),
+            b"{}",
+        )
+    await append_issued(own_pool, registration_id, range(1, 3))
+
+    relay = outbox.OutboxRelay(own_pool, producer)
+    while await relay.relay_once():
+        pass
+
+    assert await codes_on_kafka(infra, registration_id, 3) == ["CODE-0", "CODE-1", "CODE-2"]
+    set_aside = await own_pool.fetch(
+        "SELECT event_id, quarantine_reason FROM outbox WHERE quarantined_at IS NOT NULL ORDER BY position"
+    )
+    assert [row["event_id"] for row in set_aside] == ["too-large", "bad-headers"]
+    assert set_aside[0]["quarantine_reason"].startswith("MessageSizeTooLargeError")
+    assert relay.quarantined == 2
+    assert await own_pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND quarantined_at IS NULL") == 0
+
+
+async def test_the_relay_holds_no_transaction_nor_connection_while_kafka_works(infra, own_pool):
+    registration_id, in_kafka, go_on = uuid.uuid4(), asyncio.Event(), asyncio.Event()
+
+    class SlowProducer(Producer):
+        async def send(self, *args, **kwargs):
+            in_kafka.set()
+            await go_on.wait()
+            return await super().send(*args, **kwargs)
+
+    producer = SlowProducer(infra["KAFKA_BOOTSTRAP_SERVERS"], name="slow")
+    await append_issued(own_pool, registration_id, range(2))
+    relay = outbox.OutboxRelay(own_pool, producer)
+    publishing = asyncio.create_task(relay.relay_once())
+    try:
+        await asyncio.wait_for(in_kafka.wait(), 10)
+        database = await own_pool.fetchval("SELECT current_database()")
+        in_transaction = await own_pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'", database
+        )
+        assert in_transaction == 0
+        assert own_pool.get_idle_size() == own_pool.get_size()  # every pool connection is back
+        async with own_pool.acquire() as conn, conn.transaction():  # the rows are not locked
+            locked = await conn.fetch("SELECT position FROM outbox WHERE sent_at IS NULL FOR UPDATE NOWAIT")
+        assert len(locked) == 2
+    finally:
+        go_on.set()
+        assert await asyncio.wait_for(publishing, 30) == 2
+        await producer.stop()
+    assert await codes_on_kafka(infra, registration_id, 2) == ["CODE-0", "CODE-1"]
+
+
+async def test_a_broken_producer_is_rebuilt_and_the_relay_keeps_publishing(infra, own_pool, producer):
+    registration_id = uuid.uuid4()
+    relay = outbox.OutboxRelay(own_pool, producer, idle_seconds=0.05, max_backoff=0.2)
+    running = asyncio.create_task(relay.run())
+    try:
+        await append_issued(own_pool, registration_id, range(0, 1))
+        assert await codes_on_kafka(infra, registration_id, 1) == ["CODE-0"]
+
+        await producer._producer.stop()  # closed behind the relay's back: every send now fails
+        await append_issued(own_pool, registration_id, range(1, 2))
+
+        assert await codes_on_kafka(infra, registration_id, 2) == ["CODE-0", "CODE-1"]
+        assert producer.rebuilds == 1
+        assert not running.done()
+    finally:
+        running.cancel()
+
+
+async def test_the_relay_waits_out_an_unreachable_kafka_then_publishes_what_was_kept(infra, own_pool):
+    registration_id = uuid.uuid4()
+    producer = Producer(f"127.0.0.1:{free_port()}", name="nowhere")  # nothing listens there
+    relay = outbox.OutboxRelay(own_pool, producer, idle_seconds=0.05, max_backoff=0.2)
+    running = asyncio.create_task(relay.run())
+    try:
+        await append_issued(own_pool, registration_id, range(2))
+        await asyncio.sleep(2)  # several attempts fail meanwhile
+        assert not running.done()
+        assert await own_pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 2
+
+        producer.bootstrap_servers = infra["KAFKA_BOOTSTRAP_SERVERS"]  # the broker is reachable again
+
+        assert await codes_on_kafka(infra, registration_id, 2) == ["CODE-0", "CODE-1"]
+        assert await eventually(
+            lambda: own_pool.fetchval("SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"), timeout=10
+        )
+    finally:
+        running.cancel()
+        await producer.stop()

@@ -9,7 +9,7 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from atelier_platform.runtime import create_broker
-from atelier_platform.subscribe import subscribe
+from atelier_platform.subscribe import flush_offsets, subscribe
 from support.kafka import publish_raw
 
 
@@ -105,3 +105,28 @@ async def test_the_offset_of_a_record_still_being_handled_is_never_committed(inf
         await eventually(all_committed)
     finally:
         await broker.stop()
+
+
+async def test_on_stop_handled_offsets_are_committed_and_the_record_in_hand_finishes_first(infra, topic):
+    group, consumer = f"g-{uuid.uuid4().hex[:8]}", ScriptedConsumer()
+    consumer.hold[b"3"] = asyncio.Event()
+    broker = create_broker(infra["KAFKA_BOOTSTRAP_SERVERS"])
+    # Far apart timed commits: only the first record's offset is committed before the stop.
+    subscribe(broker, topic, group, lambda: consumer, commit_interval=600)
+    await broker.start()
+    for n in (b"1", b"2", b"3"):
+        await publish_raw(infra["KAFKA_BOOTSTRAP_SERVERS"], topic, n, key=b"k")
+
+    async def third_in_hand():
+        return consumer.seen[-1:] == [b"3"]
+
+    await eventually(third_in_hand)
+    assert await committed(infra, group, topic) == 1
+
+    await flush_offsets(broker)  # what open_runtime does on SIGTERM, before stopping the broker
+    assert await committed(infra, group, topic) == 2
+    stopping = asyncio.create_task(broker.stop())
+    await asyncio.sleep(0.3)
+    consumer.hold[b"3"].set()  # the record in hand finishes within the grace period
+    await stopping
+    assert await committed(infra, group, topic) == 3

@@ -143,3 +143,31 @@ async def test_a_handler_that_can_never_succeed_dead_letters_the_record():
     await consumer.handle(record(to_cloud_event(confirmed(), source="/t")))
     [(_, headers)] = producer.sent
     assert headers["dlq_error"].startswith("KeyError")
+
+
+async def test_a_routine_database_restart_is_retried_not_dead_lettered():
+    attempts = []
+
+    async def during_restart(conn, event, payload):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise asyncpg.AdminShutdownError("terminating connection due to administrator command")
+        if len(attempts) == 2:
+            raise asyncpg.InternalClientError("got result for unknown protocol state 3")
+
+    consumer, producer = consumer_with(during_restart)
+    await consumer.handle(record(to_cloud_event(confirmed(), source="/t")))
+    assert len(attempts) == 3 and producer.sent == []
+
+
+async def test_a_value_the_driver_cannot_encode_is_dead_lettered_at_once():
+    attempts = []
+
+    async def bad_value(conn, event, payload):
+        attempts.append(1)
+        raise asyncpg.DataError("invalid input for query argument $1")
+
+    consumer, producer = consumer_with(bad_value)
+    await consumer.handle(record(to_cloud_event(confirmed(), source="/t")))
+    [(_, headers)] = producer.sent
+    assert len(attempts) == 1 and headers["dlq_error"].startswith("DataError")

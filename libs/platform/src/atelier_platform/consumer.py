@@ -13,32 +13,18 @@ from typing import Any
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from atelier_schemas import CloudEvent, InvalidEnvelope, Message, parse
 from atelier_schemas.topics import dead_letter
 from pydantic import ValidationError
 
+from .errors import is_transient
 from .logs import correlation_id
+from .producer import Producer
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[asyncpg.Connection, CloudEvent, Any], Awaitable[None]]
-
-# Failures that may pass by themselves: retried with backoff, never dead-lettered.
-TRANSIENT = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.SerializationError,
-    asyncpg.DeadlockDetectedError,
-)
-
-
-class TransientFailure(Exception):
-    """Raised by a handler for a failure worth retrying (a service that is down, say)."""
 
 
 class EventConsumer:
@@ -47,7 +33,7 @@ class EventConsumer:
         *,
         group: str,
         pool: asyncpg.Pool,
-        producer: AIOKafkaProducer,
+        producer: Producer,
         handlers: dict[type[Message], Handler],
         after_commit: Callable[[], None] = lambda: None,
         max_attempts: int = 8,
@@ -85,7 +71,11 @@ class EventConsumer:
         for attempt in range(1, self._max_attempts + 1):
             try:
                 applied = await self._apply(handler, event, payload)
-            except (*TRANSIENT, TransientFailure) as exc:
+            except Exception as exc:
+                if not is_transient(exc):  # a bug or a broken rule: this record can never succeed
+                    log.exception("handler failed permanently", event_id=event.id, type=event.type)
+                    await self.dead_letter(record, exc)
+                    return
                 if attempt == self._max_attempts:
                     log.warning("giving up for now; the record will be redelivered", error=str(exc))
                     raise
@@ -98,10 +88,6 @@ class EventConsumer:
                     event_id=event.id,
                 )
                 await asyncio.sleep(delay)
-            except Exception as exc:  # a bug or a broken rule: this record can never succeed
-                log.exception("handler failed permanently", event_id=event.id, type=event.type)
-                await self.dead_letter(record, exc)
-                return
             else:
                 log.info("event handled" if applied else "duplicate event ignored", type=event.type, event_id=event.id)
                 return

@@ -76,23 +76,29 @@ class CorrelationIdMiddleware:
 
 
 def add_health_routes(app: FastAPI) -> None:
-    """/healthz: the process answers. /readyz: its database and Kafka answer too."""
+    """/healthz: critical background tasks alive (else 503, and the orchestrator restarts us).
+    /readyz: that, and the database answers. Kafka down is reported as degraded but stays 200:
+    the outbox keeps what is accepted until the broker is back."""
 
     @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz(response: Response) -> dict[str, object]:
+        failing = app.state.runtime.supervisor.failing()
+        response.status_code = 503 if failing else 200
+        return {"status": "failing", "tasks": failing} if failing else {"status": "ok"}
 
     @app.get("/readyz", tags=["health"])
-    async def readyz(response: Response) -> dict[str, str]:
+    async def readyz(response: Response) -> dict[str, object]:
         runtime: Runtime = app.state.runtime
-        checks = {"database": "ok", "kafka": "ok"}
+        checks: dict[str, object] = {"database": "ok", "kafka": "ok"}
         try:
             async with asyncio.timeout(2):
                 await runtime.pool.fetchval("SELECT 1")
         except Exception as exc:  # any failure means not ready
             checks["database"] = f"unavailable: {type(exc).__name__}"
         if not await runtime.broker.ping(timeout=2):
-            checks["kafka"] = "unavailable"
-        ready = all(v == "ok" for v in checks.values())
+            checks["kafka"] = "degraded"
+        if failing := runtime.supervisor.failing():
+            checks["tasks"] = failing
+        ready = checks["database"] == "ok" and not failing
         response.status_code = 200 if ready else 503
         return {"status": "ready" if ready else "not ready", **checks}

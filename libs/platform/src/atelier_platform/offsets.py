@@ -3,8 +3,10 @@
 Committing after every record halves a consumer's throughput. Here the offsets of handled
 records are committed at most every `interval` seconds, and once more shortly after the last
 one, so an idle consumer shows no lag. Only offsets of records whose handling finished are
-ever committed, whatever the consumer has already fetched. After a crash or a rebalance, at
-most `interval` worth of handled records is delivered again, and the inbox ignores them.
+ever committed, whatever the consumer has already fetched. Pending offsets are committed when
+partitions are revoked and when the process stops (each record's own offset as it finishes),
+so a rebalance or a clean shutdown redelivers nothing; after a crash at most `interval` worth
+of handled records comes again, and the inbox ignores them. An offset never moves backwards.
 """
 
 from __future__ import annotations
@@ -13,25 +15,30 @@ import asyncio
 import time
 
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 log = structlog.get_logger(__name__)
 
 
-class HandledOffsets:
+class HandledOffsets(ConsumerRebalanceListener):
     def __init__(self, interval: float) -> None:
         self._interval = interval
         self._pending: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}  # the highest this member committed, per partition
         self._last_commit = 0.0
         self._lock = asyncio.Lock()
         self._flush: asyncio.Task[None] | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._stopping = False
 
     async def handled(self, consumer: AIOKafkaConsumer, record: ConsumerRecord) -> None:
         if not isinstance(consumer, AIOKafkaConsumer):
             return  # FastStream's in-memory test broker: there are no offsets to keep
-        self._pending[TopicPartition(record.topic, record.partition)] = record.offset + 1
-        if time.monotonic() - self._last_commit >= self._interval:
+        self._consumer = consumer
+        tp = TopicPartition(record.topic, record.partition)
+        self._pending[tp] = max(self._pending.get(tp, 0), record.offset + 1)
+        if self._stopping or time.monotonic() - self._last_commit >= self._interval:
             await self.commit(consumer)
         elif self._flush is None or self._flush.done():
             self._flush = asyncio.create_task(self._commit_later(consumer))
@@ -40,11 +47,20 @@ class HandledOffsets:
         await asyncio.sleep(self._interval)
         await self.commit(consumer)
 
-    async def commit(self, consumer: AIOKafkaConsumer) -> None:
+    async def commit(self, consumer: AIOKafkaConsumer, partitions: set[TopicPartition] | None = None) -> None:
+        """Commit what is pending: for `partitions` (being revoked), or else for the partitions assigned now.
+
+        Entries of partitions no longer assigned are dropped: another member has them.
+        """
         async with self._lock:  # one commit at a time, so offsets only move forward
-            assigned = consumer.assignment()
-            offsets = {tp: offset for tp, offset in self._pending.items() if tp in assigned}
-            self._pending.clear()
+            scope = consumer.assignment() if partitions is None else partitions
+            offsets = {
+                tp: offset
+                for tp, offset in self._pending.items()
+                if tp in scope and offset > self._committed.get(tp, -1)
+            }
+            for tp in list(self._pending) if partitions is None else partitions:
+                self._pending.pop(tp, None)
             self._last_commit = time.monotonic()
             if not offsets:
                 return
@@ -53,3 +69,24 @@ class HandledOffsets:
             except (CommitFailedError, IllegalStateError) as exc:
                 # The partitions moved to another member: it will see these records again.
                 log.info("offsets not committed after a rebalance", error=type(exc).__name__)
+            except KafkaError as exc:  # the broker is away: these records will come again, the inbox ignores them
+                log.warning("offsets not committed", error=repr(exc))
+            else:
+                self._committed.update(offsets)
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Still ours for a moment: commit what was handled, then forget them."""
+        if self._consumer is not None and revoked:
+            await self.commit(self._consumer, set(revoked))
+        for tp in revoked:
+            self._pending.pop(tp, None)
+            self._committed.pop(tp, None)  # another member may take them further meanwhile
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        pass
+
+    async def stop(self) -> None:
+        """The process is stopping: commit what is pending, and each record in hand as it finishes."""
+        self._stopping = True
+        if self._consumer is not None:
+            await self.commit(self._consumer)

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import uuid
+from typing import Any
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from atelier_schemas import Message, to_cloud_event
 
+from .errors import UNPUBLISHABLE, Unpublishable, outage, unpublishable
 from .logs import correlation_id
+from .producer import Producer
 
 log = structlog.get_logger(__name__)
-
-# Only one relay per database publishes at a time, so events of a key keep their order.
-_RELAY_LOCK = 0x0A7E11E2
-
 
 _INSERT = "INSERT INTO outbox (event_id, topic, key, headers, value) VALUES ($1, $2, $3, $4, $5)"
 
@@ -48,70 +49,160 @@ async def append_many(
     )
 
 
+_LEASE = """
+UPDATE outbox_relay_lease SET holder = $1, expires_at = clock_timestamp() + make_interval(secs => $2)
+WHERE holder = $1 OR expires_at < clock_timestamp()
+RETURNING true
+"""
+_UNSENT = "SELECT EXISTS (SELECT FROM outbox WHERE sent_at IS NULL AND quarantined_at IS NULL)"
+_BATCH = """
+SELECT position, event_id, topic, key, headers, value FROM outbox
+WHERE sent_at IS NULL AND quarantined_at IS NULL ORDER BY position LIMIT $1
+"""
+
+
 class OutboxRelay:
-    """Publishes unsent outbox rows in order, marks them sent; survives restarts."""
+    """Publishes unsent outbox rows in order and marks them sent; survives Kafka and Postgres failures.
+
+    No transaction or pool connection is held while Kafka works: the relay takes a lease in one
+    statement (only its holder publishes, so a key's events keep their order), reads a batch,
+    publishes it under a timeout, then marks it sent. A Kafka or database failure is logged and
+    retried with backoff; a row Kafka will never accept is quarantined.
+    """
 
     def __init__(
         self,
         pool: asyncpg.Pool,
-        producer: AIOKafkaProducer,
+        producer: Producer,
         *,
         batch_size: int = 500,
         idle_seconds: float = 0.5,
+        publish_timeout: float = 15.0,
+        max_backoff: float = 5.0,
     ) -> None:
         self._pool = pool
         self._producer = producer
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
+        self._publish_timeout = publish_timeout
+        self._lease_seconds = 2 * publish_timeout  # outlives a batch, so no two relays publish at once
+        self._max_backoff = max_backoff
+        self._holder = uuid.uuid4()
         self._wakeup = asyncio.Event()
+        self.quarantined = 0  # rows this process set aside
 
     def wake(self) -> None:
         """Something was appended: publish now rather than at the next poll."""
         self._wakeup.set()
 
     async def run(self) -> None:
+        failures = 0
         while True:
             try:
-                sent = await self.relay_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("outbox relay failed, will retry", error=str(exc))
-                sent = 0
-            if sent < self._batch_size:
+                moved = await self.relay_once()
+            except Exception as exc:
+                if not outage(exc):
+                    raise  # a bug: the supervisor logs it and restarts the relay
+                failures += 1
+                delay = min(self._max_backoff, 0.1 * 2**failures)
+                log.warning("outbox relay failed, will retry", error=repr(exc), delay=round(delay, 2))
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            if moved < self._batch_size:
                 self._wakeup.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._idle_seconds)
-                except TimeoutError:
-                    pass
 
     async def relay_once(self) -> int:
-        """Publish one batch; returns how many rows were sent."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK):
+        """Publish one batch; returns how many rows left the queue (sent or quarantined).
+
+        Raises the Kafka error that stopped the batch, after marking what was published.
+        """
+        async with self._pool.acquire() as conn:
+            if not await conn.fetchval(_UNSENT) or not await conn.fetchval(_LEASE, self._holder, self._lease_seconds):
                 return 0
-            rows = await conn.fetch(
-                "SELECT position, topic, key, headers, value FROM outbox"
-                " WHERE sent_at IS NULL ORDER BY position LIMIT $1",
-                self._batch_size,
+            rows = await conn.fetch(_BATCH, self._batch_size)
+        sent, quarantined, failure = await self._publish(rows)
+        if sent or quarantined:
+            await self._mark(sent, quarantined)
+        for row, reason in quarantined:
+            self.quarantined += 1
+            log.error(
+                "outbox row quarantined: Kafka will never accept it",
+                position=row["position"],
+                event_id=row["event_id"],
+                topic=row["topic"],
+                reason=reason,
             )
-            if not rows:
-                return 0
-            deliveries = [
-                await self._producer.send(
-                    row["topic"],
-                    value=row["value"],
-                    key=row["key"].encode(),
-                    headers=[(k, v.encode()) for k, v in json.loads(row["headers"]).items()],
+        log.debug("outbox relayed", count=len(sent))
+        if failure is not None:
+            await self._producer.discard_if_broken(failure)
+            raise failure
+        return len(sent) + len(quarantined)
+
+    async def _mark(self, sent: list[int], quarantined: list[tuple[asyncpg.Record, str]]) -> None:
+        async with self._pool.acquire() as conn:
+            if sent:
+                await conn.execute("UPDATE outbox SET sent_at = now() WHERE position = ANY($1::bigint[])", sent)
+            if quarantined:
+                await conn.executemany(
+                    "UPDATE outbox SET quarantined_at = now(), quarantine_reason = $2 WHERE position = $1",
+                    [(row["position"], reason) for row, reason in quarantined],
                 )
-                for row in rows
-            ]
-            await asyncio.gather(*deliveries)
-            await conn.execute(
-                "UPDATE outbox SET sent_at = now() WHERE position = ANY($1::bigint[])",
-                [row["position"] for row in rows],
-            )
-        log.debug("outbox relayed", count=len(rows))
-        return len(rows)
+
+    async def _publish(
+        self, rows: list[asyncpg.Record]
+    ) -> tuple[list[int], list[tuple[asyncpg.Record, str]], BaseException | None]:
+        """Publish `rows` in order: (positions sent, rows quarantined with why, the error that stopped us)."""
+        deliveries: list[tuple[asyncpg.Record, asyncio.Future]] = []
+        quarantined: list[tuple[asyncpg.Record, str]] = []
+        failure: BaseException | None = None
+        try:
+            async with asyncio.timeout(self._publish_timeout):
+                for row in rows:
+                    try:
+                        deliveries.append((row, await self._producer.send(row["topic"], **_record(row))))
+                    except UNPUBLISHABLE as exc:
+                        quarantined.append((row, _reason(exc)))
+                if deliveries:
+                    await asyncio.wait([delivery for _, delivery in deliveries])
+        except (KafkaError, TimeoutError) as exc:  # the rows not yet queued wait for the next batch
+            failure = exc
+        sent = []
+        for row, delivery in deliveries:
+            if delivery.done() and not delivery.cancelled():
+                error = delivery.exception()
+            else:
+                error = TimeoutError("no acknowledgement in time")
+            if error is None:
+                sent.append(row["position"])
+            elif unpublishable(error):
+                quarantined.append((row, _reason(error)))
+            else:
+                failure = failure or error
+        return sent, quarantined, failure
+
+    async def release(self) -> None:
+        """Hand the lease back on a clean stop, so another process's relay need not wait for it to expire."""
+        await self._pool.execute(
+            "UPDATE outbox_relay_lease SET expires_at = '-infinity' WHERE holder = $1", self._holder
+        )
 
 
-async def unsent_count(conn: asyncpg.Connection) -> int:
-    return await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+def _record(row: asyncpg.Record) -> dict[str, Any]:
+    """The record's key, value and headers; Unpublishable when a header is not text."""
+    headers = json.loads(row["headers"])
+    try:
+        return {
+            "key": row["key"].encode(),
+            "value": row["value"],
+            "headers": [(name, value.encode()) for name, value in headers.items()],
+        }
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise Unpublishable(f"key or headers are not text: {type(exc).__name__}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a row was set aside; Kafka's messages carry sizes, never the payload."""
+    return f"{type(exc).__name__}: {exc}"[:500]

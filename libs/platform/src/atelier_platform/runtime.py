@@ -4,40 +4,68 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from .db import create_pool
 from .outbox import OutboxRelay
+from .producer import Producer
+from .subscribe import flush_offsets
+from .supervise import Supervisor
 from .topics import ensure_topics
 
 log = structlog.get_logger(__name__)
+
+# Shutdown on SIGTERM, at most (seconds): HTTP requests in hand, offsets, records in hand,
+# producers and lease, pool. The sum is SHUTDOWN_GRACE; give the container 25 s.
+HTTP_GRACE = 6.0
+OFFSETS_GRACE = 2.0
+CONSUMER_GRACE = 6.0
+CLOSE_GRACE = 3.0
+POOL_GRACE = 1.5
+SHUTDOWN_GRACE = HTTP_GRACE + OFFSETS_GRACE + CONSUMER_GRACE + 1 + CLOSE_GRACE + POOL_GRACE  # 19.5
 
 
 def create_broker(bootstrap_servers: str) -> KafkaBroker:
     """The FastStream broker, logging through our JSON logs instead of its own handler.
 
     Its per-record "Received"/"Processed" lines go to DEBUG: EventConsumer logs each outcome.
+    On stop it lets the records in hand finish for up to CONSUMER_GRACE seconds.
     """
-    return KafkaBroker(bootstrap_servers, logger=logging.getLogger("atelier.kafka"), log_level=logging.DEBUG)
+    return KafkaBroker(
+        bootstrap_servers,
+        logger=logging.getLogger("atelier.kafka"),
+        log_level=logging.DEBUG,
+        graceful_timeout=CONSUMER_GRACE,
+    )
 
 
 @dataclass
 class Runtime:
     pool: asyncpg.Pool
-    producer: AIOKafkaProducer
+    producer: Producer  # for dead letters; the relay has a producer of its own
     relay: OutboxRelay
     broker: KafkaBroker
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    supervisor: Supervisor
 
 
 Worker = Callable[[Runtime], Awaitable[None]]
+
+
+def task_names(workers: Sequence[Worker]) -> list[str]:
+    """A distinct name per worker for logs and restart counts: `Deliverer.run`, `decide-2`."""
+    names: list[str] = []
+    for worker in workers:
+        owner = getattr(worker, "__self__", None)
+        name = worker.__name__ if owner is None else f"{type(owner).__name__}.{worker.__name__}"
+        names.append(name if name not in names else f"{name}-{names.count(name) + 1}")
+    return names
 
 
 @contextlib.asynccontextmanager
@@ -47,25 +75,63 @@ async def open_runtime(
     bootstrap_servers: str,
     broker: KafkaBroker,
     workers: Sequence[Worker] = (),
+    housekeeping: Sequence[Worker] = (),
     before_start: Callable[[Runtime], None] = lambda runtime: None,
+    supervisor: Supervisor | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Pool, idempotent producer, outbox relay and background workers; the broker last."""
-    await ensure_topics(bootstrap_servers)
+    """Pool, producers, outbox relay, background workers and the broker.
+
+    Only the database is needed to start: Kafka is connected in the background (topics, then
+    the relay and the subscribers), retried until it answers, so HTTP is served meanwhile and
+    the outbox keeps what is accepted. Every background task runs under the runtime's
+    supervisor: `workers` are critical (one that keeps failing makes the process unhealthy),
+    `housekeeping` tasks are only restarted.
+    """
     pool = await create_pool(database_url)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all", linger_ms=5)
-    await producer.start()
-    relay = OutboxRelay(pool, producer)
-    runtime = Runtime(pool=pool, producer=producer, relay=relay, broker=broker)
+    relay_producer = Producer(bootstrap_servers, name="outbox-relay")
+    relay = OutboxRelay(pool, relay_producer)
+    supervisor = supervisor or Supervisor()
+    dead_letters = Producer(bootstrap_servers, name="dead-letters")
+    runtime = Runtime(pool=pool, producer=dead_letters, relay=relay, broker=broker, supervisor=supervisor)
     before_start(runtime)
-    runtime.tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
-    runtime.tasks += [asyncio.create_task(w(runtime), name=w.__name__) for w in workers]
-    await broker.start()
+    topics_exist = asyncio.Event()
+
+    async def connect_kafka() -> None:
+        await ensure_topics(bootstrap_servers)
+        topics_exist.set()
+        try:
+            await broker.start()
+        except BaseException:
+            await broker.stop()  # what did start, so the next attempt begins clean
+            raise
+
+    async def publish() -> None:
+        await topics_exist.wait()  # else the broker would create them with its default partitions
+        await relay.run()
+
+    supervisor.start("kafka-connect", connect_kafka, critical=False, forever=False)
+    supervisor.start("outbox-relay", publish)
+    for name, worker in zip(task_names([*workers, *housekeeping]), [*workers, *housekeeping], strict=True):
+        supervisor.start(name, functools.partial(worker, runtime), critical=worker in workers)
     try:
         yield runtime
     finally:
-        await broker.stop()
-        for task in runtime.tasks:
-            task.cancel()
-        await asyncio.gather(*runtime.tasks, return_exceptions=True)
-        await producer.stop()
-        await pool.close()
+        # From now on each record's offset is committed as it completes; then the broker takes no
+        # new records and lets those in hand finish. Bounded: Kafka may be the thing that is down.
+        await _within(flush_offsets(broker), OFFSETS_GRACE)
+        await _within(broker.stop(), CONSUMER_GRACE + 1)
+        await supervisor.stop()
+        steps = asyncio.gather(relay.release(), relay_producer.stop(), runtime.producer.stop(), return_exceptions=True)
+        await _within(steps, CLOSE_GRACE)
+        if not await _within(pool.close(), POOL_GRACE):
+            pool.terminate()
+
+
+async def _within(step: Awaitable[object], timeout: float) -> bool:
+    """Wait for a shutdown step, but not longer than `timeout`: a dead broker or database must not hold up the exit."""
+    try:
+        await asyncio.wait_for(step, timeout)
+    except Exception as exc:
+        log.warning("shutdown step did not finish in time", error=repr(exc))
+        return False
+    return True

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from . import logs
 from .db import migrate
+from .runtime import HTTP_GRACE
 from .settings import ServiceSettings
 
 Command = Callable[[list[str]], Awaitable[int]]
@@ -49,6 +50,14 @@ def run_service(
             port=port,
             log_config=None,
             access_log=False,
+            timeout_graceful_shutdown=HTTP_GRACE,
         )
     else:
-        uvicorn.run(create_app(), host=settings.host, port=port, log_config=None, access_log=False)
+        uvicorn.run(
+            create_app(),
+            host=settings.host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=HTTP_GRACE,
+        )

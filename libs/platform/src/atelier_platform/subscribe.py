@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +16,8 @@ from .consumer import EventConsumer
 from .offsets import HandledOffsets
 
 COMMIT_INTERVAL = 0.2  # seconds
+
+_offsets_of: weakref.WeakKeyDictionary[KafkaBroker, list[HandledOffsets]] = weakref.WeakKeyDictionary()
 
 
 def subscribe(
@@ -29,6 +33,7 @@ def subscribe(
     outlasts the retries seeks back to the record (nack), so it is redelivered, not skipped.
     """
     offsets = HandledOffsets(commit_interval)
+    _offsets_of.setdefault(broker, []).append(offsets)
 
     async def whole_message(message: StreamMessage[Any]) -> StreamMessage[Any]:
         # The handler gets the message itself, undecoded: FastStream would decode JSON first, and a
@@ -55,6 +60,12 @@ def subscribe(
         ack_policy=AckPolicy.MANUAL,
         decoder=whole_message,
         auto_offset_reset="earliest",
+        listener=offsets,  # commits what was handled before a partition is revoked
         title=f"{group}:{topic}",
         description=describe_topic(topic),
     )(handle)
+
+
+async def flush_offsets(broker: KafkaBroker) -> None:
+    """The process is stopping: commit the handled records' offsets now, and each one still in hand as it ends."""
+    await asyncio.gather(*(offsets.stop() for offsets in _offsets_of.get(broker, [])))

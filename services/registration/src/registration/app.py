@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database_url=settings.database_url,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             broker=broker,
-            workers=[purge_idempotency_keys, decide_registrations, decide_registrations],
+            workers=[decide_registrations, decide_registrations],
+            housekeeping=[purge_idempotency_keys],
             before_start=before_start,
         ) as runtime:
             app.state.runtime = runtime

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from atelier_platform import outbox
+from atelier_platform import locks, outbox
 from atelier_schemas import AttendanceRecorded
 
 from . import SOURCE, events
@@ -78,9 +78,10 @@ async def register_many(
     """
     # Serialises one person's registrations, so two overlapping ones cannot both pass the check.
     await conn.execute(
-        "SELECT pg_advisory_xact_lock(h) FROM"
+        "SELECT pg_advisory_xact_lock($2, h) FROM"
         " (SELECT DISTINCT hashtext(lower(email)) AS h FROM unnest($1::text[]) AS email ORDER BY h) AS people",
         [a.who.email for a in applications],
+        locks.PERSON,
     )
     places: dict[uuid.UUID, list[tuple[int, dict[str, Any]]]] = {}  # session id -> its people, in order
     tokens = {}

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 
 import asyncpg
+from atelier_platform import locks
 from atelier_schemas import TicketIssued
 
-# Namespace of the per-registration advisory locks (the outbox relay uses a single-key lock).
-_REGISTRATION_LOCKS = 0x71C7
+_REGISTRATION_LOCKS = locks.TICKETING_REGISTRATION
 
 
 async def lock_registration(conn: asyncpg.Connection, registration_id: uuid.UUID) -> None:

@@ -1,0 +1,138 @@
+"""The supervisor: a failed background task is logged and restarted; one failing too often is unhealthy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import pytest
+import structlog
+from atelier_platform import logs
+from atelier_platform.supervise import Supervisor
+
+
+def fast(**overrides) -> Supervisor:
+    return Supervisor(**{"first_backoff": 0.01, "max_backoff": 0.05, "max_failures": 3, "window": 60, **overrides})
+
+
+async def eventually(predicate, timeout: float = 5) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+async def test_a_task_that_fails_is_restarted_and_its_restarts_counted():
+    supervisor, runs, recovered = fast(), [], asyncio.Event()
+
+    async def flaky() -> None:
+        runs.append(1)
+        if len(runs) <= 2:
+            raise ConnectionResetError("the database went away")
+        recovered.set()
+        await asyncio.Event().wait()  # then runs for ever
+
+    supervisor.start("flaky", flaky)
+    await asyncio.wait_for(recovered.wait(), 5)
+    assert supervisor.restarts["flaky"] == 2
+    assert supervisor.failing() == []
+    await supervisor.stop()
+
+
+@pytest.fixture(autouse=True)
+def default_logs():
+    """Logs on the stdout of the moment (another test may have configured a captured, now closed one)."""
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
+    yield
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
+
+
+async def test_the_failure_is_logged_with_its_traceback_but_without_local_values(capsys):
+    logs.configure("tests")
+    supervisor = fast()
+
+    async def leaky() -> None:
+        email = "lena.private@example.be"  # noqa: F841  a traceback with locals would print it
+        raise RuntimeError("boom")
+
+    supervisor.start("leaky", leaky)
+    await eventually(lambda: supervisor.restarts["leaky"] >= 1)
+    await supervisor.stop()
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    failed = [line for line in lines if line["event"] == "background task failed, restarting"]
+    assert failed and failed[0]["task"] == "leaky"
+    assert "RuntimeError" in json.dumps(failed[0]) and "leaky" in json.dumps(failed[0]["exception"])
+    assert not any("lena.private" in json.dumps(line) for line in lines)
+
+
+async def test_the_backoff_grows_and_is_capped():
+    supervisor, starts = fast(first_backoff=0.02, max_backoff=0.08, max_failures=100), []
+
+    async def broken() -> None:
+        starts.append(asyncio.get_running_loop().time())
+        raise RuntimeError("bug")
+
+    supervisor.start("broken", broken)
+    await eventually(lambda: len(starts) >= 6)
+    await supervisor.stop()
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    assert gaps[1] > gaps[0] * 1.3  # 0.02 then 0.04 (less up to 20 % jitter)
+    assert all(gap < 0.08 * 1.5 for gap in gaps)  # never more than the cap (plus scheduling)
+
+
+async def test_a_critical_task_that_keeps_failing_makes_the_process_unhealthy():
+    supervisor = fast()
+
+    async def broken() -> None:
+        raise RuntimeError("bug")
+
+    async def chore() -> None:
+        raise RuntimeError("also a bug, but not critical")
+
+    supervisor.start("relay", broken)
+    supervisor.start("purge", chore, critical=False)
+    await eventually(lambda: supervisor.restarts["relay"] >= 3 and supervisor.restarts["purge"] >= 3)
+    assert supervisor.failing() == ["relay"]
+    await supervisor.stop()
+
+
+async def test_a_few_failures_far_apart_keep_the_process_healthy():
+    supervisor = fast(window=0.2)
+
+    async def rarely_broken() -> None:
+        await asyncio.sleep(0.1)
+        raise RuntimeError("now and then")
+
+    supervisor.start("relay", rarely_broken)
+    await eventually(lambda: supervisor.restarts["relay"] >= 4)
+    assert supervisor.failing() == []
+    await supervisor.stop()
+
+
+async def test_a_start_up_step_is_retried_until_it_succeeds_once():
+    supervisor, attempts = fast(), []
+
+    async def connect() -> None:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ConnectionRefusedError("broker not up yet")
+
+    task = supervisor.start("connect", connect, forever=False)
+    await asyncio.wait_for(task, 5)
+    assert len(attempts) == 3 and supervisor.failing() == []
+
+
+async def test_a_long_lived_task_that_returns_is_restarted():
+    supervisor, runs = fast(), []
+
+    async def returns_early() -> None:
+        runs.append(1)
+        if len(runs) > 2:
+            await asyncio.Event().wait()
+
+    supervisor.start("worker", returns_early)
+    await eventually(lambda: len(runs) == 3)
+    assert supervisor.restarts["worker"] == 2
+    await supervisor.stop()
