@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from registration import registrations
-from registration.report import as_table, build_report
-from registration.seed import seed_programme
+from registration.adapters.report import as_table, build_report
+from registration.service_layer import registrations
+from registration.service_layer.seed import seed_programme
 from support.programme import new_session, person
 
 

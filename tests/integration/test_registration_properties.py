@@ -12,8 +12,8 @@ import asyncio
 from atelier_platform.db import create_pool
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from registration import registrations
-from registration.registrations import NewRegistration
+from registration.service_layer import registrations
+from registration.service_layer.registrations import NewRegistration
 from support.programme import new_session, person
 
 REGISTER = ("register", 0)

@@ -7,9 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from registration import programme, registrations
 from registration.domain import Refusal, Refused
-from registration.registrations import NewRegistration
+from registration.service_layer import programme, registrations
+from registration.service_layer.registrations import NewRegistration
 from support.programme import new_session, person
 
 PUBLIC = "http://test"

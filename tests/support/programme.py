@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from registration import programme
+from registration.service_layer import programme
 
 WORKSHOP = programme.Workshop(
     topic="seo",

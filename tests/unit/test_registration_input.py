@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-from registration.admin_http import SessionIn
-from registration.http import RegistrationIn
+from registration.entrypoints.admin_http import SessionIn
+from registration.entrypoints.http import RegistrationIn
 
 GOOD = {
     "name": "Lena",

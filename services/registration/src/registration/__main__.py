@@ -1,8 +1,8 @@
 from atelier_platform.serve import run_service
 
-from . import cli
 from .app import create_app
 from .config import MIGRATIONS, Settings
+from .entrypoints import cli
 
 settings = Settings()
 run_service(

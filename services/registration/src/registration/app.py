@@ -1,4 +1,7 @@
-"""Wires the registration service: settings, runtime, command subscriber, routes."""
+"""The bootstrap: the one place that wires registration — settings, runtime, unit of work, intake, commands, routes.
+
+Named `app` because the platform serves every service as `<service>.app:create_app`.
+"""
 
 from __future__ import annotations
 
@@ -15,21 +18,32 @@ from atelier_schemas import CancelRegistration, RegisterParticipant
 from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_COMMANDS, REGISTRATION_EVENTS
 from fastapi import FastAPI
 
-from . import GROUP, admin_http, http, idempotency
-from .commands import on_cancel_registration, on_register_participant
+from . import GROUP
+from .adapters import idempotency_keys
 from .config import Settings
-from .intake import Intake
+from .entrypoints import admin_http, http
+from .entrypoints.commands import on_cancel_registration, on_register_participant
+from .entrypoints.dependencies import Services
+from .entrypoints.intake import Intake
+from .service_layer.unit_of_work import UnitOfWork
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    services = Services(settings)
     broker = create_broker(settings.kafka_bootstrap_servers)
     app = FastAPI(title="Atelier registration", version="0.2.0")
-    subscribe(broker, REGISTRATION_COMMANDS, GROUP, lambda: app.state.consumer)
+    subscribe(broker, REGISTRATION_COMMANDS, GROUP, lambda: services.consumer)
 
     def before_start(runtime: Runtime) -> None:
-        app.state.intake = Intake(runtime.pool, public_url=settings.public_url, after_commit=runtime.relay.wake)
-        app.state.consumer = EventConsumer(
+        services.uow = UnitOfWork(runtime.pool, after_commit=runtime.relay.wake)
+        services.intake = Intake(
+            services.uow,
+            public_url=settings.public_url,
+            max_waiting=settings.intake_max_waiting,
+            deadline_seconds=settings.intake_deadline_seconds,
+        )
+        services.consumer = EventConsumer(
             group=GROUP,
             pool=runtime.pool,
             producer=runtime.producer,
@@ -41,10 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     async def purge_idempotency_keys(runtime: Runtime) -> None:
-        await idempotency.purge_expired(runtime.pool)
+        await idempotency_keys.purge_expired(runtime.pool)
 
     async def decide_registrations(runtime: Runtime) -> None:
-        await app.state.intake.run()
+        await services.intake.run()
 
     declare_publishers(broker, CATALOG_EVENTS, REGISTRATION_EVENTS)
 
@@ -58,12 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             housekeeping=[purge_idempotency_keys],
             before_start=before_start,
         ) as runtime:
-            app.state.runtime = runtime
+            app.state.runtime = runtime  # read by the platform's /readyz
             yield
 
     app.router.lifespan_context = lifespan
-    app.state.settings = settings
-    app.state.broker = broker
+    app.state.services = services
+    app.state.settings = settings  # read by the platform's bearer-token check
+    app.state.broker = broker  # read by the platform's AsyncAPI page
     app.include_router(http.router)
     app.include_router(admin_http.router)
     install_common(app)

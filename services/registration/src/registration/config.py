@@ -17,3 +17,9 @@ class Settings(ServiceSettings):
         default="http://127.0.0.1:8001", description="Base of the links participants get (manage / cancel)"
     )
     yearly_target: int = Field(default=10_000, gt=0, description="People to train this year")
+    intake_max_waiting: int = Field(
+        default=5000, gt=0, description="Registrations waiting for a batch before the door answers 503"
+    )
+    intake_deadline_seconds: float = Field(
+        default=10.0, gt=0, description="A registration not answered within this time gets 503 + Retry-After"
+    )

@@ -7,9 +7,9 @@ import sys
 
 from atelier_platform.db import create_pool
 
-from .config import Settings
-from .report import as_table, build_report
-from .seed import seed_programme
+from ..adapters.report import as_table, build_report
+from ..config import Settings
+from ..service_layer.seed import seed_programme
 
 
 async def seed(args: list[str]) -> int:

@@ -7,8 +7,8 @@ from itertools import cycle
 
 import asyncpg
 
+from ..domain import BRUSSELS
 from . import programme
-from .domain import BRUSSELS
 
 WORKSHOPS = [
     programme.Workshop(

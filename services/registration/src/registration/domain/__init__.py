@@ -6,8 +6,6 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-TOPICS = ("online_visibility", "social_media", "seo", "e_commerce", "digital_marketing", "other")
-PROFILES = ("entrepreneur", "student", "job_seeker", "other")
 
 
 class Refusal(StrEnum):

@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from atelier_platform.logs import correlation_id
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from atelier_schemas.limits import Company, PersonName, Phone, StationId
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from . import idempotency, registrations
-from .domain import Refusal, Refused
-from .programme import SessionFilter, list_sessions
+from ..domain import Refused
+from ..service_layer import registrations
+from ..service_layer.answers import STATUS_OF_REFUSAL, RegisteredOut, RegistrationOut
+from ..service_layer.programme import SessionFilter, list_sessions
+from .dependencies import IntakeDep, Uow
+from .responses import IdempotencyKey, keyed, render, respond
 
 Language = Literal["fr", "nl", "en"]
 Profile = Literal["entrepreneur", "student", "job_seeker", "other"]
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", description="Retry safely: the same key replays the first response")
-]
 router = APIRouter()
-
-STATUS_OF_REFUSAL = {
-    Refusal.UNKNOWN_SESSION: 404,
-    Refusal.UNKNOWN_REGISTRATION: 404,
-    Refusal.SESSION_CANCELLED: 409,
-    Refusal.SESSION_STARTED: 409,
-    Refusal.ALREADY_REGISTERED: 409,
-}
 
 
 def refusal_to_http(refused: Refused) -> HTTPException:
@@ -56,18 +48,16 @@ class SessionOut(BaseModel):
 class RegistrationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, examples=["Lena Peeters"])
+    name: PersonName = Field(examples=["Lena Peeters"])
     email: EmailStr = Field(examples=["lena@example.be"])
     language: Language = Field(description="Language of the emails the participant gets")
-    phone: str | None = Field(
-        default=None, max_length=40, pattern=r"^\+?[0-9 ()./-]{6,40}$", examples=["+32 470 12 34 56"]
-    )
+    phone: Phone | None = Field(default=None, examples=["+32 470 12 34 56"])
     profile: Profile = Field(default="other")
-    company: str | None = Field(default=None, max_length=200)
+    company: Company | None = Field(default=None)
     consent_to_contact: bool = Field(default=False, description="May we write about other events?")
     wants_voucher: bool = Field(default=False, description="Ask for the 9.60 EUR train voucher")
-    origin_station_id: str | None = Field(
-        default=None, pattern=r"^\d{9}$", description="NMBS/SNCB station id", examples=["008821006"]
+    origin_station_id: StationId | None = Field(
+        default=None, description="NMBS/SNCB station id", examples=["008821006"]
     )
 
     @model_validator(mode="after")
@@ -77,21 +67,9 @@ class RegistrationIn(BaseModel):
         return self
 
 
-class RegistrationOut(BaseModel):
-    registration_id: uuid.UUID
-    code: str
-    session_id: uuid.UUID
-    status: Literal["confirmed", "waitlisted", "cancelled"]
-    waitlist_position: int | None = None
-
-
-class RegisteredOut(RegistrationOut):
-    manage_token: str = Field(description="Keep it: it lets the participant see and cancel this registration")
-
-
 @router.get("/sessions", response_model=list[SessionOut], tags=["programme"])
 async def get_sessions(
-    request: Request,
+    uow: Uow,
     date_from: date | None = None,
     date_to: date | None = None,
     topic: Literal["online_visibility", "social_media", "seo", "e_commerce", "digital_marketing", "coaching", "other"]
@@ -99,9 +77,7 @@ async def get_sessions(
     language: Language | None = None,
     with_seats_left: bool = Query(default=False, description="Only sessions where a seat is free"),
 ) -> list[dict]:
-    rows = await list_sessions(
-        request.app.state.runtime.pool, SessionFilter(date_from, date_to, topic, language, with_seats_left)
-    )
+    rows = await list_sessions(uow.pool, SessionFilter(date_from, date_to, topic, language, with_seats_left))
     return [dict(r) for r in rows]
 
 
@@ -116,44 +92,44 @@ async def get_sessions(
     },
 )
 async def register(
-    session_id: uuid.UUID, body: RegistrationIn, request: Request, idempotency_key: IdempotencyKey = None
+    session_id: uuid.UUID,
+    body: RegistrationIn,
+    request: Request,
+    intake: IntakeDep,
+    idempotency_key: IdempotencyKey = None,
 ):
-    digest = None
-    if idempotency_key is not None:
-        idempotency.check_key(idempotency_key)
-        digest = await idempotency.request_hash(request)
+    request_key = await keyed(request, idempotency_key)
     application = registrations.Application(
         session_id, registrations.NewRegistration(**body.model_dump()), correlation_id=correlation_id.get()
     )
-    return await request.app.state.intake.register(application, idempotency_key, digest)
+    return render(await intake.register(application, request_key.key, request_key.digest))
 
 
-async def _own_registration(request: Request, registration_id: uuid.UUID, token: str, conn):
-    row = await conn.fetchrow("SELECT * FROM registrations WHERE id = $1", registration_id)
-    # The same answer for an unknown id and a wrong token: ids cannot be probed.
-    if (
-        row is None
-        or row["manage_token_hash"] is None
-        or not secrets.compare_digest(row["manage_token_hash"], registrations.token_hash(token))
-    ):
+async def _own_registration(registration_id: uuid.UUID, token: str, conn):
+    row = await registrations.own_registration(conn, registration_id, token)
+    if row is None:  # the same answer for an unknown id and a wrong token: ids cannot be probed
         raise HTTPException(404, "no registration with this id and token")
     return row
 
 
 @router.get("/registrations/{registration_id}", response_model=RegistrationOut, tags=["registration"])
 async def get_registration(
-    registration_id: uuid.UUID, request: Request, token: str = Query(description="The manage token")
-) -> dict:
-    async with request.app.state.runtime.pool.acquire() as conn:
-        row = await _own_registration(request, registration_id, token, conn)
+    registration_id: uuid.UUID, uow: Uow, token: str = Query(description="The manage token")
+) -> RegistrationOut:
+    async with uow.pool.acquire() as conn:
+        row = await _own_registration(registration_id, token, conn)
         position = await registrations.waitlist_position(conn, row)
-    return {
+    return _out(row, waitlist_position=position)
+
+
+def _out(row, **changes) -> RegistrationOut:
+    fields = {
         "registration_id": row["id"],
         "code": row["code"],
         "session_id": row["session_id"],
         "status": row["status"],
-        "waitlist_position": position,
     }
+    return RegistrationOut(**{**fields, **changes})
 
 
 @router.post(
@@ -168,24 +144,16 @@ async def get_registration(
 async def cancel_registration(
     registration_id: uuid.UUID,
     request: Request,
+    uow: Uow,
     idempotency_key: IdempotencyKey = None,
     token: str = Query(description="The manage token"),
 ):
-    runtime = request.app.state.runtime
-
     async def action(conn):
-        row = await _own_registration(request, registration_id, token, conn)
+        row = await _own_registration(registration_id, token, conn)
         try:
             await registrations.cancel(conn, registration_id, by="participant")
         except Refused as refused:
             raise refusal_to_http(refused) from None
-        return 200, {
-            "registration_id": row["id"],
-            "code": row["code"],
-            "session_id": row["session_id"],
-            "status": "cancelled",
-        }
+        return 200, _out(row, status="cancelled").model_dump(exclude_none=True)
 
-    response = await idempotency.respond(runtime.pool, request, idempotency_key, action)
-    runtime.relay.wake()
-    return response
+    return await respond(uow, request, idempotency_key, action)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncpg
-from atelier_platform import outbox
-from atelier_schemas import CancelRegistration, CloudEvent, RegisterParticipant, RegistrationRejected
+from atelier_schemas import CancelRegistration, CloudEvent, RegisterParticipant
+from atelier_schemas.limits import PROFILES, registrant_problem
 
-from . import SOURCE, registrations
-from .domain import PROFILES, Refused
+from ..domain import Refused
+from ..service_layer import registrations
 
 
 async def on_register_participant(
     conn: asyncpg.Connection, event: CloudEvent, command: RegisterParticipant, *, public_url: str
 ) -> None:
-    if await conn.fetchval("SELECT true FROM registrations WHERE command_id = $1", command.command_id):
+    if await registrations.command_applied(conn, command.command_id):
         return  # the same command sent again under a new event id
     problem = _invalid(command)
     if problem:
@@ -47,6 +47,16 @@ async def on_cancel_registration(conn: asyncpg.Connection, event: CloudEvent, co
 
 
 def _invalid(command: RegisterParticipant) -> str | None:
+    """The same limits as over HTTP, so no text beyond them reaches an event."""
+    problem = registrant_problem(
+        name=command.participant.name,
+        email=str(command.participant.email),
+        phone=command.phone,
+        company=command.company,
+        origin_station_id=command.origin_station_id,
+    )
+    if problem:
+        return problem
     if command.profile not in PROFILES:
         return f"profile must be one of {', '.join(PROFILES)}"
     if command.wants_voucher and not command.origin_station_id:
@@ -55,10 +65,4 @@ def _invalid(command: RegisterParticipant) -> str | None:
 
 
 async def _reject(conn, command, reason: str, detail: str, registration_id=None) -> None:
-    await outbox.append(
-        conn,
-        RegistrationRejected(
-            command_id=command.command_id, registration_id=registration_id, reason=reason, detail=detail
-        ),
-        source=SOURCE,
-    )
+    await registrations.reject(conn, command.command_id, reason, detail, registration_id)

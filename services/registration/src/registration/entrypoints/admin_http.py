@@ -10,10 +10,12 @@ from atelier_platform.http import bearer_token
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from . import idempotency, programme, registrations
-from .domain import Refused
-from .http import IdempotencyKey, Language, SessionOut, refusal_to_http
-from .report import build_report
+from ..adapters.report import build_report
+from ..domain import Refused
+from ..service_layer import programme, registrations
+from .dependencies import SettingsDep, Uow
+from .http import Language, SessionOut, refusal_to_http
+from .responses import IdempotencyKey, respond
 
 require_admin = bearer_token("admin", "admin_token")
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
@@ -126,79 +128,76 @@ def _conflicts(action):
     return run
 
 
-async def _respond(request: Request, key: str | None, action):
-    runtime = request.app.state.runtime
-    response = await idempotency.respond(runtime.pool, request, key, _conflicts(action))
-    runtime.relay.wake()
-    return response
+async def _respond(uow, request: Request, key: str | None, action):
+    return await respond(uow, request, key, _conflicts(action))
 
 
 @router.post("/workshops", status_code=201, response_model=WorkshopOut)
-async def create_workshop(body: WorkshopIn, request: Request, idempotency_key: IdempotencyKey = None):
+async def create_workshop(body: WorkshopIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None):
     async def action(conn):
         return 201, dict(await programme.create_workshop(conn, programme.Workshop(**body.model_dump())))
 
-    return await _respond(request, idempotency_key, action)
+    return await _respond(uow, request, idempotency_key, action)
 
 
 @router.patch("/workshops/{workshop_id}", response_model=WorkshopOut)
-async def change_workshop(workshop_id: uuid.UUID, body: WorkshopChange, request: Request):
+async def change_workshop(workshop_id: uuid.UUID, body: WorkshopChange, request: Request, uow: Uow):
     async def action(conn):
         return 200, dict(await programme.change_workshop(conn, workshop_id, body.model_dump(exclude_none=True)))
 
-    return await _respond(request, None, action)
+    return await _respond(uow, request, None, action)
 
 
 @router.post("/workshops/{workshop_id}/cancel")
 async def cancel_workshop(
-    workshop_id: uuid.UUID, body: CancelIn, request: Request, idempotency_key: IdempotencyKey = None
+    workshop_id: uuid.UUID, body: CancelIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None
 ):
     async def action(conn):
         count = await programme.cancel_workshop(conn, workshop_id, body.reason)
         return 200, {"workshop_id": workshop_id, "sessions_cancelled": count}
 
-    return await _respond(request, idempotency_key, action)
+    return await _respond(uow, request, idempotency_key, action)
 
 
 @router.post("/sessions", status_code=201, response_model=SessionOut)
-async def create_session(body: SessionIn, request: Request, idempotency_key: IdempotencyKey = None):
+async def create_session(body: SessionIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None):
     async def action(conn):
         plan = programme.SessionPlan(**body.model_dump(exclude={"workshop_id"}))
         return 201, _session_out(await programme.schedule_session(conn, body.workshop_id, plan))
 
-    return await _respond(request, idempotency_key, action)
+    return await _respond(uow, request, idempotency_key, action)
 
 
 @router.post("/coaching-slots", status_code=201, response_model=SessionOut)
-async def create_coaching_slot(body: CoachingIn, request: Request, idempotency_key: IdempotencyKey = None):
+async def create_coaching_slot(body: CoachingIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None):
     async def action(conn):
         plan = programme.SessionPlan(**body.model_dump(exclude={"coach"}), capacity=1)
         return 201, _session_out(await programme.schedule_coaching(conn, body.coach, plan))
 
-    return await _respond(request, idempotency_key, action)
+    return await _respond(uow, request, idempotency_key, action)
 
 
 @router.patch("/sessions/{session_id}", response_model=SessionOut)
-async def change_session(session_id: uuid.UUID, body: SessionChange, request: Request):
+async def change_session(session_id: uuid.UUID, body: SessionChange, request: Request, uow: Uow):
     async def action(conn):
         return 200, _session_out(await programme.change_session(conn, session_id, body.model_dump(exclude_none=True)))
 
-    return await _respond(request, None, action)
+    return await _respond(uow, request, None, action)
 
 
 @router.post("/sessions/{session_id}/cancel")
 async def cancel_session(
-    session_id: uuid.UUID, body: CancelIn, request: Request, idempotency_key: IdempotencyKey = None
+    session_id: uuid.UUID, body: CancelIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None
 ):
     async def action(conn):
         count = await programme.cancel_session(conn, session_id, body.reason)
         return 200, {"session_id": session_id, "status": "cancelled", "registrations_cancelled": count}
 
-    return await _respond(request, idempotency_key, action)
+    return await _respond(uow, request, idempotency_key, action)
 
 
 @router.post("/check-ins", response_model=CheckInOut)
-async def check_in(body: CheckInIn, request: Request, idempotency_key: IdempotencyKey = None):
+async def check_in(body: CheckInIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None):
     async def action(conn):
         row, recorded = await registrations.check_in(conn, body.code)
         return 200, {
@@ -208,9 +207,9 @@ async def check_in(body: CheckInIn, request: Request, idempotency_key: Idempoten
             "recorded_now": recorded,
         }
 
-    return await _respond(request, idempotency_key, action)
+    return await _respond(uow, request, idempotency_key, action)
 
 
 @router.get("/report")
-async def report(request: Request) -> dict:
-    return await build_report(request.app.state.runtime.pool, request.app.state.settings.yearly_target)
+async def report(uow: Uow, settings: SettingsDep) -> dict:
+    return await build_report(uow.pool, settings.yearly_target)

@@ -16,7 +16,7 @@ from atelier_schemas import (
     Titles,
 )
 
-from .domain import title_in
+from ..domain import title_in
 
 
 def scheduled_session(session: asyncpg.Record) -> ScheduledSession:

@@ -1,0 +1,44 @@
+"""What the HTTP routes need, as typed FastAPI dependencies. The bootstrap (`app.py`) fills one `Services` at start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from atelier_platform.consumer import EventConsumer
+from fastapi import Depends, Request
+
+from ..config import Settings
+from ..service_layer.unit_of_work import UnitOfWork
+from .intake import Intake
+
+
+@dataclass
+class Services:
+    """The entrypoints' collaborators; all but the settings exist once the pool does (the lifespan)."""
+
+    settings: Settings
+    uow: UnitOfWork | None = None
+    intake: Intake | None = None
+    consumer: EventConsumer | None = None
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def unit_of_work(request: Request) -> UnitOfWork:
+    return services(request).uow
+
+
+def intake(request: Request) -> Intake:
+    return services(request).intake
+
+
+def settings(request: Request) -> Settings:
+    return services(request).settings
+
+
+Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
+IntakeDep = Annotated[Intake, Depends(intake)]
+SettingsDep = Annotated[Settings, Depends(settings)]
