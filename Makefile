@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 SERVICES := $(notdir $(wildcard services/*))
 
 .PHONY: help install demo up down status test test-unit lint seed report bench-registration bench-ticketing bench-notifications chaos contracts \
-	release-schemas replay-dlq
+	release-schemas replay-dlq dlq-sizes
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -68,3 +68,6 @@ release-schemas: install ## record the current schemas as released (refused if o
 replay-dlq: install ## move dead letters back: DLQ=<topic>.dlq [GROUP=<consumer group>] [DRY_RUN=1]
 	@test -n "$(DLQ)" || { echo "usage: make replay-dlq DLQ=registration.events.dlq [GROUP=ticketing] [DRY_RUN=1]"; exit 2; }
 	@$(VENV_PY) -m atelier_platform.replay --from "$(DLQ)" $(if $(GROUP),--group "$(GROUP)") $(if $(DRY_RUN),--dry-run)
+
+dlq-sizes: install ## records waiting in each dead-letter topic of KAFKA_BOOTSTRAP_SERVERS
+	@$(VENV_PY) -m atelier_platform.topics dlq-sizes

@@ -43,10 +43,11 @@ def test_a_validator_that_would_pass_anything_is_not_what_we_use():
     assert not ASYNCAPI_3.is_valid(broken)
 
 
-def test_ticketing_reads_registrations_in_its_group_and_publishes_every_ticketing_type():
+def test_ticketing_reads_registrations_and_the_catalog_in_its_group_and_publishes_every_ticketing_type():
     doc = load(ASYNCAPI_DOCS / "ticketing.json")
     assert operations(doc) == {
         ("receive", "registration.events", "ticketing:registration.events"),
+        ("receive", "catalog.events", "ticketing:catalog.events"),
         ("send", "ticketing.events", "ticketing.events"),
     }
     assert list(doc["channels"]["ticketing.events"]["messages"]) == [m.TYPE for m in messages_on("ticketing.events")]
@@ -58,6 +59,7 @@ def test_the_system_document_shows_each_topic_with_its_producer_and_consumer_gro
         ("receive", "registration.commands", "registration:registration.commands"),
         ("send", "catalog.events", "catalog.events"),
         ("receive", "catalog.events", "notifications:catalog.events"),
+        ("receive", "catalog.events", "ticketing:catalog.events"),
         ("send", "registration.events", "registration.events"),
         ("receive", "registration.events", "ticketing:registration.events"),
         ("receive", "registration.events", "notifications:registration.events"),

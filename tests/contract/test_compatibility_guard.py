@@ -175,7 +175,7 @@ def test_release_refuses_a_breaking_change_and_records_a_compatible_one(tmp_path
     del schema["properties"]["seat"], schema["properties"]["qr_payload"]
     schema["required"].remove("seat")
     released.write_text(json.dumps(schema))  # as if qr_payload were added since the release
-    assert release(tmp_path) == [released.name]
+    assert released.name in release(tmp_path)  # with any type changed compatibly since the last release
     assert check(tmp_path) == []
 
 

@@ -36,7 +36,6 @@ async def test_killed_with_pending_messages_and_reminders_it_sends_each_once_aft
         poll_seconds=0.5,
         retry_base_seconds=0.5,
         retry_max_seconds=2,
-        max_attempts=1000,
     )
     await notifications.start()
     # Reminders fall due about 30 seconds from now: after the kill and the restart.
@@ -47,13 +46,13 @@ async def test_killed_with_pending_messages_and_reminders_it_sends_each_once_aft
     ids = [r.registration_id for r in registrations]
 
     async def all_queued_and_tried() -> bool:
-        """Every message recorded; each confirmation tried (a voucher waits behind its confirmation)."""
+        """Every message recorded; sending tried, found the server out and paused."""
         queued, tried = await database.pool.fetchrow(
-            "SELECT count(*), count(*) FILTER (WHERE attempts >= 1) FROM messages"
+            "SELECT count(*), count(*) FILTER (WHERE last_error IS NOT NULL) FROM messages"
             " WHERE registration_id = ANY($1::uuid[]) AND status = 'pending'",
             ids,
         )
-        return queued == len(published) and tried == len(registrations)
+        return queued == len(published) and tried >= 1
 
     try:
         assert await eventually(all_queued_and_tried, timeout=60), notifications.log_tail()

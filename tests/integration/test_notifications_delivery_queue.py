@@ -9,17 +9,17 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from notifications.config import Settings
-from notifications.delivery import Deliverer
+from notifications.delivery import Deliverer, requeue_failed
 from notifications.handlers import Handlers
-from notifications.smtp import Mailer
 from support import notification_events as events
 from support.api import unique_email
 from support.databases import notifications_database
+from support.delivery import deliver_all, delivery_settings
 from support.handling import handle
 from support.smtp_server import RecordingSmtpServer, free_port
 
 REFUSED = "refused-mailbox@example.be"
+BUSY = "busy-mailbox@example.be"
 HANDLERS = Handlers(reminder_before=timedelta(hours=24))
 
 
@@ -31,30 +31,8 @@ async def pool(infra):
 
 @pytest.fixture(scope="module")
 def smtp():
-    with RecordingSmtpServer(free_port(), refused=(REFUSED,)) as server:
+    with RecordingSmtpServer(free_port(), refused=(REFUSED,), busy=(BUSY,)) as server:
         yield server
-
-
-def settings(port: int, **overrides) -> Settings:
-    return Settings(
-        database_url="unused",
-        admin_token="t" * 16,
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        retry_base_seconds=0.2,
-        retry_max_seconds=0.5,
-        **overrides,
-    )
-
-
-async def deliver_all(pool: asyncpg.Pool, port: int, **overrides) -> None:
-    """Try every due message once, as a sender would."""
-    deliverer, mailer = Deliverer(settings(port, **overrides)), Mailer(settings(port, **overrides))
-    try:
-        while await deliverer.deliver_next(pool, mailer):
-            pass
-    finally:
-        await mailer.close()
 
 
 async def message_rows(pool: asyncpg.Pool, registration_id: uuid.UUID) -> list[asyncpg.Record]:
@@ -104,41 +82,63 @@ async def test_a_5xx_reply_fails_that_message_at_once_and_says_so_while_others_g
     assert smtp.to(REFUSED) == []
 
 
-async def test_an_unreachable_server_defers_the_message_until_it_answers(pool):
+async def test_an_unreachable_server_pauses_sending_and_charges_the_message_nothing(pool):
     port = free_port()  # nobody listens here yet
-    seated = events.confirmed(unique_email())
-    await handle(pool, HANDLERS, seated)
-    await deliver_all(pool, port)
+    seated, other = events.confirmed(unique_email()), events.confirmed(unique_email())
+    for message in (seated, other):
+        await handle(pool, HANDLERS, message)
+    deliverer = Deliverer(delivery_settings(port))
+    await deliver_all(pool, port, deliverer)
+    await deliver_all(pool, port, deliverer)  # at once again: the breaker is open, nobody tries
 
-    [deferred] = await message_rows(pool, seated.registration_id)
-    assert (deferred["status"], deferred["attempts"]) == ("pending", 1)
-    assert "ServerUnavailable" in deferred["last_error"]
-    assert deferred["next_attempt_at"] > deferred["created_at"]
+    for registration in (seated, other):
+        [waiting] = await message_rows(pool, registration.registration_id)
+        assert (waiting["status"], waiting["attempts"]) == ("pending", 0)
+    assert deliverer.breaker.is_open and deliverer.counters.outages == 1
+    assert "ServerUnavailable" in (await message_rows(pool, seated.registration_id))[0]["last_error"]
 
-    server = RecordingSmtpServer(port)
-    server.start()
-    try:
+    with RecordingSmtpServer(port) as server:
         for _ in range(50):
-            await deliver_all(pool, port)
-            if server.messages:
+            await deliver_all(pool, port, deliverer)
+            if len(server.messages) == 2:
                 break
             await asyncio.sleep(0.1)
-        [delivered] = await message_rows(pool, seated.registration_id)
-        assert (delivered["status"], delivered["attempts"]) == ("sent", 2)
-        assert [str(m["Message-ID"]) for m in server.messages] == [delivered["message_id"]]
-    finally:
-        server.stop()
+        for registration in (seated, other):
+            [delivered] = await message_rows(pool, registration.registration_id)
+            assert (delivered["status"], delivered["attempts"]) == ("sent", 1)
+    assert not deliverer.breaker.is_open and deliverer.counters.sent == 2
 
 
-async def test_transient_failures_give_up_after_the_last_attempt(pool):
-    port = free_port()
-    seated = events.confirmed(unique_email())
+async def test_a_messages_own_transient_failure_is_retried_until_its_time_window_is_over(pool, smtp):
+    seated = events.confirmed(BUSY)
     await handle(pool, HANDLERS, seated)
+    window = timedelta(seconds=1.5)
     for _ in range(50):
-        await deliver_all(pool, port, max_attempts=3)
+        await deliver_all(pool, smtp.port, give_up_after_hours=window.total_seconds() / 3600)
         [row] = await message_rows(pool, seated.registration_id)
         if row["status"] != "pending":
             break
         await asyncio.sleep(0.1)
-    assert (row["status"], row["attempts"]) == ("failed", 3)
+    assert row["status"] == "failed" and row["attempts"] > 1 and row["last_error"].startswith("450")
+    assert await pool.fetchval("SELECT now() - created_at FROM messages WHERE id = $1", row["id"]) >= window
     assert [t for t, _ in await announced(pool, seated.registration_id)] == ["be.atelier.notifications.failed.v1"]
+
+
+async def test_a_requeued_failed_message_goes_out_with_its_message_id_and_a_new_window(pool):
+    address = f"fixed-{uuid.uuid4().hex[:8]}@example.be"
+    smtp_refusing = RecordingSmtpServer(free_port(), refused=(address,))
+    seated = events.confirmed(address)
+    await handle(pool, HANDLERS, seated)
+    with smtp_refusing:
+        await deliver_all(pool, smtp_refusing.port)
+        [failed] = await message_rows(pool, seated.registration_id)
+        assert failed["status"] == "failed"
+
+        smtp_refusing.accept(address)  # the address was fixed on the relay
+        assert await requeue_failed(pool, seated.registration_id) == 1
+        assert await requeue_failed(pool, seated.registration_id) == 0
+        await deliver_all(pool, smtp_refusing.port)
+
+        [sent] = await message_rows(pool, seated.registration_id)
+        assert sent["status"] == "sent" and sent["retry_window_from"] > failed["created_at"]
+        assert [str(m["Message-ID"]) for m in smtp_refusing.to(address)] == [failed["message_id"]]

@@ -26,8 +26,9 @@ def free_port() -> int:
 
 
 class _Recorder:
-    def __init__(self, refused: set[str]) -> None:
+    def __init__(self, refused: set[str], busy: set[str]) -> None:
         self.refused = refused
+        self.busy = busy
         self.accepted: list[tuple[float, bytes]] = []  # parsed on demand: the server thread stays quick
         self.closing = False
         self.lock = threading.Lock()
@@ -35,6 +36,8 @@ class _Recorder:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's name)
         if address.lower() in self.refused:
             return "550 5.1.1 mailbox unavailable"
+        if address.lower() in self.busy:
+            return "450 4.2.1 mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -47,10 +50,13 @@ class _Recorder:
 
 
 class RecordingSmtpServer:
-    def __init__(self, port: int, refused: tuple[str, ...] = (), **smtp_options: object) -> None:
-        """`smtp_options` go to aiosmtpd's SMTP: tls_context, require_starttls, authenticator…"""
+    def __init__(
+        self, port: int, refused: tuple[str, ...] = (), busy: tuple[str, ...] = (), **smtp_options: object
+    ) -> None:
+        """`refused` addresses get a 550, `busy` ones a 450; `smtp_options` go to aiosmtpd's SMTP:
+        tls_context, require_starttls, authenticator…"""
         self.port = port
-        self._recorder = _Recorder({address.lower() for address in refused})
+        self._recorder = _Recorder({address.lower() for address in refused}, {address.lower() for address in busy})
         self._smtp_options = smtp_options
         self._controller: Controller | None = None
         self._parsed: list[EmailMessage] = []
@@ -69,6 +75,11 @@ class RecordingSmtpServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+    def accept(self, address: str) -> None:
+        """From now on, take mail for this address (refused or busy until now)."""
+        self._recorder.refused.discard(address.lower())
+        self._recorder.busy.discard(address.lower())
 
     def __enter__(self) -> RecordingSmtpServer:
         self.start()

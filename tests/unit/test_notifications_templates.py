@@ -27,6 +27,9 @@ MOVED = replace(BOOKING, starts_at=BOOKING.starts_at + timedelta(days=1), room="
 ISSUED = events.ticket_issued(uuid.uuid4())
 
 
+REISSUED = ISSUED.model_copy(update={"replaces": uuid.uuid4(), "reason": "session_moved"})
+
+
 def voucher(ticket) -> dict:
     return {**contexts.ticket(ticket), "qr_cid": "qr.test@atelier.brussels"}
 
@@ -49,6 +52,10 @@ SAMPLES = {
     kinds.VOUCHER_ISSUED: [
         voucher(ISSUED),
         voucher(ISSUED.model_copy(update={"origin_name_fr": None, "origin_name_nl": None, "holder_name": None})),
+    ],
+    kinds.VOUCHER_REISSUED: [
+        {**voucher(REISSUED), "replaced_code": "OLD"},
+        {**voucher(REISSUED), "replaced_code": None},
     ],
     kinds.VOUCHER_REJECTED: [
         contexts.ticket(events.ticket_rejected(uuid.uuid4())),

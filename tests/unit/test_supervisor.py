@@ -16,10 +16,13 @@ def fast(**overrides) -> Supervisor:
     return Supervisor(**{"first_backoff": 0.01, "max_backoff": 0.05, "max_failures": 3, "window": 60, **overrides})
 
 
+_sleep = asyncio.sleep  # the real one, for tests that watch what the supervisor asks of asyncio.sleep
+
+
 async def eventually(predicate, timeout: float = 5) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
-            await asyncio.sleep(0.01)
+            await _sleep(0.01)
 
 
 async def test_a_task_that_fails_is_restarted_and_its_restarts_counted():
@@ -67,19 +70,22 @@ async def test_the_failure_is_logged_with_its_traceback_but_without_local_values
     assert not any("lena.private" in json.dumps(line) for line in lines)
 
 
-async def test_the_backoff_grows_and_is_capped():
-    supervisor, starts = fast(first_backoff=0.02, max_backoff=0.08, max_failures=100), []
+async def test_the_backoff_grows_and_is_capped(monkeypatch):
+    supervisor, delays = fast(first_backoff=0.02, max_backoff=0.08, max_failures=100), []
+
+    async def recorded_sleep(delay: float) -> None:  # the waits the supervisor asks for, not wall time
+        delays.append(delay)
+        await _sleep(0)
 
     async def broken() -> None:
-        starts.append(asyncio.get_running_loop().time())
         raise RuntimeError("bug")
 
+    monkeypatch.setattr("atelier_platform.supervise.asyncio.sleep", recorded_sleep)
     supervisor.start("broken", broken)
-    await eventually(lambda: len(starts) >= 6)
+    await eventually(lambda: len(delays) >= 6)
     await supervisor.stop()
-    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
-    assert gaps[1] > gaps[0] * 1.3  # 0.02 then 0.04 (less up to 20 % jitter)
-    assert all(gap < 0.08 * 1.5 for gap in gaps)  # never more than the cap (plus scheduling)
+    assert 0.02 * 0.8 <= delays[0] <= 0.02 and 0.04 * 0.8 <= delays[1] <= 0.04  # doubles, less up to 20 % jitter
+    assert all(delay <= 0.08 for delay in delays) and delays[5] >= 0.08 * 0.8  # then stays at the cap
 
 
 async def test_a_critical_task_that_keeps_failing_makes_the_process_unhealthy():

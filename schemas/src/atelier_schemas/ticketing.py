@@ -38,13 +38,24 @@ class TicketIssued(Message):
         description="What the voucher's QR code holds: the voucher facts signed with Ed25519 (see GET /keys).",
         examples=["ATV1.eyJjIjoiWUNYVksz...In0.c2lnbmF0dXJl"],
     )
+    replaces: UUID | None = Field(
+        default=None,
+        description="The voucher this one replaces (voided at the same time); none for a registration's first voucher.",
+        examples=[None, "7e6d5c4b-3a29-4f18-8e7d-6c5b4a392817"],
+    )
+    reason: str | None = Field(
+        default=None,
+        description="Why a voucher was issued again, as a stable code: `session_moved` (its session moved to "
+        "another day); none for a first voucher.",
+        examples=[None, "session_moved"],
+    )
 
     def key(self) -> str:
         return str(self.registration_id)
 
 
 class TicketVoided(Message):
-    """The voucher is no longer valid (its registration or session was cancelled)."""
+    """The voucher is no longer valid (its registration or session was cancelled, or its session moved)."""
 
     TYPE = "be.atelier.ticketing.voided.v1"
     TOPIC = TICKETING_EVENTS
@@ -54,7 +65,16 @@ class TicketVoided(Message):
         description="The registration it belongs to.", examples=["0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c"]
     )
     code: str = Field(description="Voucher code.", examples=["YCXVK3-6BJGR4-A9FR5A"])
-    reason: str = Field(description="Why it was voided.", examples=["registration_cancelled"])
+    reason: str = Field(
+        description="Why it was voided: `registration_cancelled`, `cancelled_by_organiser`, `session_cancelled`, "
+        "`session_moved`.",
+        examples=["registration_cancelled"],
+    )
+    replaced_by: UUID | None = Field(
+        default=None,
+        description="The voucher issued in its place (announced by its own TicketIssued), if any.",
+        examples=[None, "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a"],
+    )
 
     def key(self) -> str:
         return str(self.registration_id)

@@ -33,11 +33,25 @@ class Settings(ServiceSettings):
     mail_from: str = "Atelier Brussels-Central <hello@atelier.brussels>"
 
     senders: int = Field(default=2, ge=1, le=8, description="Messages sent side by side, one SMTP connection each")
-    max_attempts: int = Field(default=25, ge=1, description="Transient failures before a message is given up")
-    retry_base_seconds: float = Field(default=2.0, gt=0, description="First retry delay; doubles each attempt")
-    retry_max_seconds: float = Field(default=600.0, gt=0, description="Longest retry delay")
+    give_up_after_hours: float = Field(
+        default=48.0,
+        gt=0,
+        description="A message whose own failures keep it from going out this long after it was queued (or"
+        " re-queued) fails; an outage of the server is never counted against it",
+    )
+    retry_base_seconds: float = Field(
+        default=2.0, gt=0, description="First retry delay of a message, and first pause of an outage; doubles each time"
+    )
+    retry_max_seconds: float = Field(default=600.0, gt=0, description="Longest retry delay of a message")
+    outage_max_pause_seconds: float = Field(
+        default=30.0, gt=0, description="Longest pause between two tries of a server that is out"
+    )
     poll_seconds: float = Field(default=1.0, gt=0, description="How often due messages and reminders are looked for")
     reminder_hours_before: float = Field(default=24.0, gt=0, description="How long before a session its reminder goes")
+
+    @property
+    def give_up_after(self) -> timedelta:
+        return timedelta(hours=self.give_up_after_hours)
 
     @property
     def reminder_before(self) -> timedelta:

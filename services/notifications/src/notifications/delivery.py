@@ -3,13 +3,21 @@
 A few senders work side by side (SKIP LOCKED), each on its own SMTP connection. Messages of one
 registration leave in the order of their causes: a message waits while an earlier one of the same
 registration is still pending. Retries are rows in the database, so they survive restarts.
+
+An outage (the server unreachable, timing out, or refusing our session) is not the message's
+fault: it costs the message nothing, and every sender pauses (a circuit breaker, with backoff)
+until a try gets through. A message's own transient failures are retried until it has been
+waiting `give_up_after` since it was queued; then it fails, until an operator re-queues it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
+import uuid
 from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -23,13 +31,13 @@ from atelier_schemas import NotificationFailed, NotificationSent
 from . import SOURCE
 from .compose import build_email
 from .config import Settings
-from .smtp import Mailer, ServerUnavailable, is_permanent, retry_delay
+from .smtp import SESSION_REFUSED, Mailer, ServerUnavailable, is_permanent, retry_delay
 
 log = structlog.get_logger(__name__)
 
 NEXT_DUE = """
 SELECT m.id, m.kind, m.registration_id, m.message_id, m.context, m.attempts, m.created_at,
-       c.name, c.email, c.language
+       now() - m.retry_window_from AS waiting, c.name, c.email, c.language
 FROM messages m JOIN contacts c USING (registration_id)
 WHERE m.status = 'pending' AND m.next_attempt_at <= now()
   AND NOT EXISTS (
@@ -42,12 +50,81 @@ FOR UPDATE OF m SKIP LOCKED
 """
 
 SEND_ERRORS = (ServerUnavailable, aiosmtplib.SMTPException, OSError, ValueError)
+# 4xx replies that close or refuse the whole session (service not available, TLS not available now).
+SESSION_UNAVAILABLE = frozenset({421, 454})
+
+
+def is_outage(error: Exception) -> bool:
+    """The server, or the way to it, is out: no message is to blame.
+
+    Connection refused or reset, timeouts, a server that cannot be connected, STARTTLS'd or logged in
+    to, and replies that refuse the session (421, 454, 530, 534, 535, 538). A reply about this
+    message or its recipients (any other 4xx or 5xx) is the message's own.
+    """
+    if isinstance(error, ServerUnavailable | OSError):  # aiosmtplib's disconnects and timeouts are OSErrors
+        return True
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return error.code in SESSION_UNAVAILABLE or error.code in SESSION_REFUSED
+    return False
+
+
+@dataclass
+class DeliveryCounters:
+    """Running totals since the process started, for logs now and metrics later."""
+
+    sent: int = 0
+    deferred: int = 0  # a message's own transient failure, to be retried
+    failed: int = 0  # messages given up
+    outages: int = 0  # tries that found the server out
+
+
+class CircuitBreaker:
+    """Open while the SMTP server is out: no sender tries until the pause is over.
+
+    Each outage found while trying doubles the pause (from `base` up to `longest`, with jitter);
+    the first try that gets through closes it.
+    """
+
+    def __init__(self, base_seconds: float, longest_seconds: float) -> None:
+        self._base, self._longest = base_seconds, longest_seconds
+        self._pause = 0.0
+        self._open_until = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        return asyncio.get_running_loop().time() < self._open_until
+
+    def outage(self) -> float:
+        """Open (again); the pause in seconds. Other senders finding the same outage do not lengthen it."""
+        now = asyncio.get_running_loop().time()
+        if now < self._open_until:
+            return self._open_until - now
+        self._pause = min(self._longest, self._pause * 2 or self._base)
+        pause = self._pause * random.uniform(0.75, 1.0)
+        self._open_until = now + pause
+        return pause
+
+    def got_through(self) -> None:
+        self._pause, self._open_until = 0.0, 0.0
+
+
+async def requeue_failed(pool: asyncpg.Pool, registration_id: uuid.UUID | None = None) -> int:
+    """Give failed messages (of one registration, or all) a new window: pending again, due now."""
+    return len(
+        await pool.fetch(
+            "UPDATE messages SET status = 'pending', next_attempt_at = now(), retry_window_from = now()"
+            " WHERE status = 'failed' AND ($1::uuid IS NULL OR registration_id = $1) RETURNING id",
+            registration_id,
+        )
+    )
 
 
 class Deliverer:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._wakeup = asyncio.Event()
+        self.breaker = CircuitBreaker(settings.retry_base_seconds, settings.outage_max_pause_seconds)
+        self.counters = DeliveryCounters()
 
     def wake(self) -> None:
         """Something was queued: every idle sender looks now rather than at its next poll."""
@@ -90,7 +167,9 @@ class Deliverer:
             raise
 
     async def deliver_next(self, pool: asyncpg.Pool, mailer: Mailer) -> bool:
-        """Try the next due message once; False when none is due."""
+        """Try the next due message once; False when none is due, or the server is out and paused for."""
+        if self.breaker.is_open:
+            return False
         async with pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(NEXT_DUE)
             if row is None:
@@ -109,11 +188,15 @@ class Deliverer:
         try:
             await mailer.send(email)
         except SEND_ERRORS as exc:
-            if is_permanent(exc) or attempts >= self._settings.max_attempts:
+            if is_outage(exc):
+                await self._pause(conn, row, describe(exc))
+            elif is_permanent(exc) or row["waiting"] >= self._settings.give_up_after:
                 await self._fail(conn, row, attempts, describe(exc), subject)
             else:
                 await self._defer(conn, row, attempts, describe(exc))
             return
+        self.breaker.got_through()
+        self.counters.sent += 1
         await conn.execute(
             "UPDATE messages SET status = 'sent', attempts = $2, subject = $3, sent_at = now(),"
             " last_error = NULL WHERE id = $1",
@@ -124,6 +207,13 @@ class Deliverer:
         await outbox.append(conn, NotificationSent(**_about(row), attempts=attempts), source=SOURCE)
         log.info("message sent", kind=row["kind"], attempts=attempts)
 
+    async def _pause(self, conn: asyncpg.Connection, row: Mapping[str, Any], error: str) -> None:
+        """The server is out: the message keeps its attempts and its place, every sender pauses."""
+        await conn.execute("UPDATE messages SET last_error = $2 WHERE id = $1", row["id"], error)
+        pause = self.breaker.outage()
+        self.counters.outages += 1
+        log.warning("smtp server unavailable, pausing", retry_in=round(pause, 2), outages=self.counters.outages)
+
     async def _defer(self, conn: asyncpg.Connection, row: Mapping[str, Any], attempts: int, error: str) -> None:
         delay = retry_delay(attempts, self._settings.retry_base_seconds, self._settings.retry_max_seconds)
         await conn.execute(
@@ -133,6 +223,7 @@ class Deliverer:
             error,
             timedelta(seconds=delay),
         )
+        self.counters.deferred += 1
         log.info("message deferred", kind=row["kind"], attempts=attempts, retry_in=round(delay, 2))
 
     async def _fail(
@@ -146,7 +237,8 @@ class Deliverer:
             subject,
         )
         await outbox.append(conn, NotificationFailed(**_about(row), attempts=attempts, error=error), source=SOURCE)
-        log.warning("message failed", kind=row["kind"], attempts=attempts)
+        self.counters.failed += 1
+        log.warning("message failed", kind=row["kind"], attempts=attempts, failed=self.counters.failed)
 
 
 def _about(row: Mapping[str, Any]) -> dict[str, Any]:

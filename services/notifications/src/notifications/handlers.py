@@ -1,7 +1,10 @@
 """What notifications does with each event: keep its projection, queue the messages, plan reminders.
 
 Every handler runs inside the inbox transaction (see atelier_platform.consumer): the messages it
-queues exist if and only if the event counts as handled.
+queues exist if and only if the event counts as handled. Nothing goes back in time (see
+docs/adr/0003): a registration only moves forward (waiting, seated, cancelled), a session keeps its
+newest facts, a voided voucher stays void; an event that is older news, or a copy under a new id
+(a replayed dead letter), changes nothing and sends nothing.
 """
 
 from __future__ import annotations
@@ -65,7 +68,8 @@ class Handlers:
         kind: str,
     ) -> None:
         booking = await projection.booking_for(conn, facts, event.time, facts.manage_url)
-        await projection.save_contact(conn, facts, "confirmed", booking)
+        if not await projection.save_contact(conn, facts, "confirmed", booking):
+            return
         await _queue(conn, event, kind, facts.registration_id, contexts.seat(booking))
         await reminders.schedule(conn, facts.registration_id, booking.starts_at, self._reminder_before, event.time)
 
@@ -73,7 +77,8 @@ class Handlers:
         self, conn: asyncpg.Connection, event: CloudEvent, waitlisted: RegistrationWaitlisted
     ) -> None:
         booking = await projection.booking_for(conn, waitlisted, event.time, waitlisted.manage_url)
-        await projection.save_contact(conn, waitlisted, "waitlisted", booking)
+        if not await projection.save_contact(conn, waitlisted, "waitlisted", booking):
+            return
         context = contexts.waitlisted(booking, waitlisted.position)
         await _queue(conn, event, kinds.REGISTRATION_WAITLISTED, waitlisted.registration_id, context)
 
@@ -81,7 +86,8 @@ class Handlers:
         self, conn: asyncpg.Connection, event: CloudEvent, cancelled: RegistrationCancelled
     ) -> None:
         booking = await projection.booking_for(conn, cancelled, event.time)
-        await projection.save_contact(conn, cancelled, "cancelled", booking)
+        if not await projection.save_contact(conn, cancelled, "cancelled", booking):
+            return
         await reminders.cancel(conn, [cancelled.registration_id])
         by_organiser = cancelled.cancelled_by == "organiser"
         kind = kinds.REGISTRATION_CANCELLED_BY_ORGANISER if by_organiser else kinds.REGISTRATION_CANCELLED
@@ -90,7 +96,8 @@ class Handlers:
 
     async def on_session_changed(self, conn: asyncpg.Connection, event: CloudEvent, changed: SessionChanged) -> None:
         """Tell every seated participant whose time or room changed, with an updated calendar entry."""
-        await projection.save_session(conn, changed.session, event.time)
+        if not await projection.save_session(conn, changed.session, event.time):
+            return  # older news of the session, or it was cancelled
         for moved in await projection.rebook(conn, changed.session):
             if moved.status != "confirmed":
                 continue  # a waiting participant learns the new facts if and when promoted
@@ -114,7 +121,14 @@ class Handlers:
 
 # The contact may not be known yet for a ticket event (another topic); delivery waits for it.
 async def on_ticket_issued(conn: asyncpg.Connection, event: CloudEvent, issued: TicketIssued) -> None:
-    await _queue(conn, event, kinds.VOUCHER_ISSUED, issued.registration_id, contexts.ticket(issued))
+    if not await projection.note_voucher(conn, issued.voucher_id, issued.registration_id, issued.code):
+        return
+    if issued.replaces is None:
+        await _queue(conn, event, kinds.VOUCHER_ISSUED, issued.registration_id, contexts.ticket(issued))
+        return
+    # Its session moved: the new voucher comes with why, and which one it replaces.
+    context = {**contexts.ticket(issued), "replaced_code": await projection.voucher_code(conn, issued.replaces)}
+    await _queue(conn, event, kinds.VOUCHER_REISSUED, issued.registration_id, context)
 
 
 async def on_ticket_rejected(conn: asyncpg.Connection, event: CloudEvent, rejected: TicketRejected) -> None:
@@ -122,6 +136,10 @@ async def on_ticket_rejected(conn: asyncpg.Connection, event: CloudEvent, reject
 
 
 async def on_ticket_voided(conn: asyncpg.Connection, event: CloudEvent, voided: TicketVoided) -> None:
+    if not await projection.void_voucher(conn, voided.voucher_id, voided.registration_id, voided.code):
+        return
+    if voided.replaced_by is not None:
+        return  # the replacing voucher's email says this one is no longer valid
     await _queue(conn, event, kinds.VOUCHER_VOIDED, voided.registration_id, contexts.ticket(voided))
 
 

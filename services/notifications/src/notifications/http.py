@@ -10,6 +10,8 @@ from atelier_platform.http import bearer_token
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from .delivery import requeue_failed
+
 router = APIRouter()
 require_admin = bearer_token("admin", "admin_token")
 
@@ -58,3 +60,20 @@ async def list_messages(registration_id: Annotated[uuid.UUID, Query()], request:
         "messages": [dict(m) for m in messages],
         "reminder": dict(reminder) if reminder else None,
     }
+
+
+class RequeuedOut(BaseModel):
+    requeued: int = Field(description="Failed messages now pending again, due at once.", examples=[3])
+
+
+@router.post(
+    "/admin/messages/requeue",
+    response_model=RequeuedOut,
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    responses={401: {"description": "No token"}, 403: {"description": "Wrong token"}},
+)
+async def requeue(request: Request, registration_id: Annotated[uuid.UUID | None, Query()] = None) -> dict:
+    """Send failed messages again (of one registration, or all), each with a new time window, e.g. after
+    fixing the SMTP settings or an address. They keep their Message-ID."""
+    return {"requeued": await requeue_failed(request.app.state.runtime.pool, registration_id)}

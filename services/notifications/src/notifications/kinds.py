@@ -8,6 +8,7 @@ REGISTRATION_CANCELLED_BY_ORGANISER = "registration_cancelled_by_organiser"
 SESSION_CHANGED = "session_changed"
 REMINDER = "reminder"
 VOUCHER_ISSUED = "voucher_issued"
+VOUCHER_REISSUED = "voucher_reissued"
 VOUCHER_REJECTED = "voucher_rejected"
 VOUCHER_VOIDED = "voucher_voided"
 
@@ -20,6 +21,7 @@ ALL = (
     SESSION_CHANGED,
     REMINDER,
     VOUCHER_ISSUED,
+    VOUCHER_REISSUED,
     VOUCHER_REJECTED,
     VOUCHER_VOIDED,
 )
@@ -27,4 +29,4 @@ ALL = (
 # A seat the participant holds: the message carries the session as an .ics calendar entry.
 WITH_CALENDAR = frozenset({REGISTRATION_CONFIRMED, REGISTRATION_PROMOTED, SESSION_CHANGED})
 # The voucher's QR code travels inline in the HTML part.
-WITH_QR = frozenset({VOUCHER_ISSUED})
+WITH_QR = frozenset({VOUCHER_ISSUED, VOUCHER_REISSUED})

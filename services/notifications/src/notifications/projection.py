@@ -101,46 +101,89 @@ async def booking_for(
     )
 
 
-async def save_contact(conn: asyncpg.Connection, facts: RegistrationFacts, status: str, booking: Booking) -> None:
+# A registration only moves forward: waiting, then seated, then cancelled (for good). An event that
+# would move it back, or leave it where it is, is older news or a copy, and changes nothing.
+_LADDER = "coalesce(array_position(ARRAY['waitlisted', 'confirmed', 'cancelled'], {}), 0)"
+
+
+async def save_contact(conn: asyncpg.Connection, facts: RegistrationFacts, status: str, booking: Booking) -> bool:
+    """Record what the participant is told now; False when the registration is already at `status` or past it."""
     participant = facts.participant
-    await conn.execute(
-        "INSERT INTO contacts (registration_id, name, email, language, registration_code, status, session_id,"
-        " session_title, starts_at, ends_at, room, manage_url, calendar_sequence)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        " ON CONFLICT (registration_id) DO UPDATE SET name = excluded.name, email = excluded.email,"
-        " language = excluded.language, registration_code = excluded.registration_code, status = excluded.status,"
-        " session_id = excluded.session_id, session_title = excluded.session_title,"
-        " starts_at = excluded.starts_at, ends_at = excluded.ends_at, room = excluded.room,"
-        " manage_url = excluded.manage_url, calendar_sequence = excluded.calendar_sequence, updated_at = now()",
-        facts.registration_id,
-        participant.name,
-        str(participant.email),
-        participant.language,
-        booking.code,
-        status,
-        facts.session.session_id,
-        booking.title,
-        booking.starts_at,
-        booking.ends_at,
-        booking.room,
-        booking.manage_url,
-        booking.calendar_sequence,
+    return bool(
+        await conn.fetchval(
+            "INSERT INTO contacts (registration_id, name, email, language, registration_code, status, session_id,"
+            " session_title, starts_at, ends_at, room, manage_url, calendar_sequence)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            " ON CONFLICT (registration_id) DO UPDATE SET name = excluded.name, email = excluded.email,"
+            " language = excluded.language, registration_code = excluded.registration_code,"
+            " status = excluded.status, session_id = excluded.session_id, session_title = excluded.session_title,"
+            " starts_at = excluded.starts_at, ends_at = excluded.ends_at, room = excluded.room,"
+            " manage_url = excluded.manage_url, calendar_sequence = excluded.calendar_sequence, updated_at = now()"
+            f" WHERE {_LADDER.format('contacts.status')} < {_LADDER.format('excluded.status')} RETURNING true",
+            facts.registration_id,
+            participant.name,
+            str(participant.email),
+            participant.language,
+            booking.code,
+            status,
+            facts.session.session_id,
+            booking.title,
+            booking.starts_at,
+            booking.ends_at,
+            booking.room,
+            booking.manage_url,
+            booking.calendar_sequence,
+        )
     )
 
 
-async def save_session(conn: asyncpg.Connection, session: ScheduledSession, changed_at: datetime) -> None:
-    await conn.execute(
-        "INSERT INTO sessions (session_id, starts_at, ends_at, room, titles, changed_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id) DO UPDATE SET starts_at = excluded.starts_at,"
-        " ends_at = excluded.ends_at, room = excluded.room, titles = excluded.titles, changed_at = excluded.changed_at"
-        " WHERE sessions.changed_at IS NULL OR sessions.changed_at <= excluded.changed_at",
-        session.session_id,
-        session.starts_at,
-        session.ends_at,
-        session.room,
-        json.dumps(session.titles.model_dump()),
-        changed_at,
+async def save_session(conn: asyncpg.Connection, session: ScheduledSession, changed_at: datetime) -> bool:
+    """Keep the session's facts; False when a newer event said otherwise, or it was cancelled."""
+    return bool(
+        await conn.fetchval(
+            "INSERT INTO sessions (session_id, starts_at, ends_at, room, titles, changed_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id) DO UPDATE SET starts_at = excluded.starts_at,"
+            " ends_at = excluded.ends_at, room = excluded.room, titles = excluded.titles,"
+            " changed_at = excluded.changed_at WHERE NOT sessions.cancelled"
+            " AND (sessions.changed_at IS NULL OR sessions.changed_at <= excluded.changed_at) RETURNING true",
+            session.session_id,
+            session.starts_at,
+            session.ends_at,
+            session.room,
+            json.dumps(session.titles.model_dump()),
+            changed_at,
+        )
     )
+
+
+async def note_voucher(conn: asyncpg.Connection, voucher_id: uuid.UUID, registration_id: uuid.UUID, code: str) -> bool:
+    """False when this voucher was heard of already (a copy, or a replay after it was voided)."""
+    return bool(
+        await conn.fetchval(
+            "INSERT INTO vouchers (voucher_id, registration_id, code, status) VALUES ($1, $2, $3, 'issued')"
+            " ON CONFLICT (voucher_id) DO NOTHING RETURNING true",
+            voucher_id,
+            registration_id,
+            code,
+        )
+    )
+
+
+async def void_voucher(conn: asyncpg.Connection, voucher_id: uuid.UUID, registration_id: uuid.UUID, code: str) -> bool:
+    """False when this voucher was voided already: void is for good."""
+    return bool(
+        await conn.fetchval(
+            "INSERT INTO vouchers (voucher_id, registration_id, code, status) VALUES ($1, $2, $3, 'void')"
+            " ON CONFLICT (voucher_id) DO UPDATE SET status = 'void' WHERE vouchers.status <> 'void' RETURNING true",
+            voucher_id,
+            registration_id,
+            code,
+        )
+    )
+
+
+async def voucher_code(conn: asyncpg.Connection, voucher_id: uuid.UUID) -> str | None:
+    return await conn.fetchval("SELECT code FROM vouchers WHERE voucher_id = $1", voucher_id)
 
 
 async def rebook(conn: asyncpg.Connection, session: ScheduledSession) -> list[Rebooking]:

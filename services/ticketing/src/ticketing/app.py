@@ -10,7 +10,7 @@ from atelier_platform.consumer import EventConsumer
 from atelier_platform.http import install_common
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
-from atelier_schemas.topics import REGISTRATION_EVENTS, TICKETING_EVENTS
+from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
 from . import GROUP
@@ -26,7 +26,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     broker = create_broker(settings.kafka_bootstrap_servers)
     declare_publishers(broker, TICKETING_EVENTS)
     app = FastAPI(title="Atelier ticketing", version="0.1.0")
-    subscribe(broker, REGISTRATION_EVENTS, GROUP, lambda: app.state.consumer)
+    for topic in (REGISTRATION_EVENTS, CATALOG_EVENTS):
+        subscribe(broker, topic, GROUP, lambda: app.state.consumer)
 
     def start_consumer(runtime: Runtime) -> None:
         app.state.consumer = EventConsumer(

@@ -1,13 +1,16 @@
-"""What ticketing does with each registration event, inside the consumer's transaction.
+"""What ticketing does with each registration and catalog event, inside the consumer's transaction.
 
-The outcome depends only on which events of a registration were seen, never on their order
-or on how often each arrived: a cancellation is remembered even before any voucher exists,
-and a registration has at most one voucher.
+The outcome depends only on which events were seen, never on their order or on how often each
+arrived: a cancellation is remembered even before any voucher exists, a registration has one
+voucher valid at a time, and a voucher is valid on its session's latest known day — an older
+event about the session (a replay, or a registration event written before a change) never
+brings an old day back.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 from functools import partial
 
@@ -21,12 +24,15 @@ from atelier_schemas import (
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationPromoted,
+    SessionCancelled,
+    SessionChanged,
+    SessionScheduled,
     TicketIssued,
     TicketRejected,
     TicketVoided,
 )
 
-from . import SOURCE, station_store, vouchers
+from . import SOURCE, session_dates, station_store, vouchers
 from .clock import brussels_date
 from .codes import new_voucher_code
 from .signing import VoucherSigner
@@ -41,6 +47,9 @@ def event_handlers(price: Decimal, signer: VoucherSigner) -> dict[type[Message],
         RegistrationConfirmed: issue,
         RegistrationPromoted: issue,
         RegistrationCancelled: void_voucher,
+        SessionScheduled: note_session,
+        SessionChanged: partial(follow_session, signer=signer),
+        SessionCancelled: void_session_vouchers,
     }
 
 
@@ -55,12 +64,17 @@ async def issue_voucher(
     """The participant now holds a seat: issue the voucher they asked for, once."""
     if not admitted.wants_voucher:
         return
-    registration_id = admitted.registration_id
+    registration_id, session_id = admitted.registration_id, admitted.session.session_id
+    await session_dates.lock_session(conn, session_id)
     await vouchers.lock_registration(conn, registration_id)
     if await vouchers.was_cancelled(conn, registration_id):
         log.info("registration already cancelled, no voucher", registration_id=str(registration_id))
         return
     if await vouchers.has_voucher(conn, registration_id):
+        return
+    newer = await session_dates.newer_than(conn, session_id, event.time)
+    if newer is not None and newer["cancelled"]:
+        log.info("session cancelled, no voucher", registration_id=str(registration_id))
         return
     origin_id = admitted.origin_station_id
     origin = None if origin_id is None else await station_store.find(conn, origin_id)
@@ -71,22 +85,18 @@ async def issue_voucher(
             await outbox.append(conn, rejected, source=SOURCE)
             log.info("voucher refused", registration_id=str(registration_id), reason=reason)
         return
-    code = new_voucher_code()
-    valid_on = brussels_date(admitted.session.starts_at)
-    holder = admitted.participant.name
-    voucher = TicketIssued(
-        voucher_id=uuid.uuid4(),
+    starts_at = newer["starts_at"] if newer is not None else admitted.session.starts_at
+    voucher = _signed(
+        signer,
         registration_id=registration_id,
-        code=code,
-        valid_on=valid_on,
+        valid_on=brussels_date(starts_at),
         origin_station_id=origin.id,
-        price_eur=price,
-        holder_name=holder,
         origin_name_fr=origin.name_fr,
         origin_name_nl=origin.name_nl,
-        qr_payload=signer.qr_payload(code=code, valid_on=valid_on, origin_station_id=origin.id, holder_name=holder),
+        holder_name=admitted.participant.name,
+        price_eur=price,
     )
-    if await vouchers.insert(conn, voucher):
+    if await vouchers.insert(conn, voucher, session_id):
         await outbox.append(conn, voucher, source=SOURCE)
 
 
@@ -96,9 +106,105 @@ async def void_voucher(conn: asyncpg.Connection, event: CloudEvent, cancelled: R
     await vouchers.lock_registration(conn, registration_id)
     await vouchers.record_cancellation(conn, registration_id, cancelled.cancelled_by)
     reason = "registration_cancelled" if cancelled.cancelled_by == "participant" else "cancelled_by_organiser"
+    await _void(conn, registration_id, reason)
+
+
+async def note_session(conn: asyncpg.Connection, event: CloudEvent, scheduled: SessionScheduled) -> None:
+    session = scheduled.session
+    await session_dates.lock_session(conn, session.session_id)
+    await session_dates.save(conn, session.session_id, session.starts_at, event.time)
+
+
+async def follow_session(
+    conn: asyncpg.Connection, event: CloudEvent, changed: SessionChanged, *, signer: VoucherSigner
+) -> None:
+    """The session moved to another day: each voucher still to be used is voided and replaced by one
+    for the new day (new code, new signed QR payload). A change of time or room on the same day,
+    or an event older than what is known of the session, changes no voucher."""
+    session = changed.session
+    await session_dates.lock_session(conn, session.session_id)
+    if not await session_dates.save(conn, session.session_id, session.starts_at, event.time):
+        log.info("older news of the session ignored", session_id=str(session.session_id))
+        return
+    valid_on = brussels_date(session.starts_at)
+    for row in await vouchers.issued_for_session(conn, session.session_id):
+        registration_id = row["registration_id"]
+        await vouchers.lock_registration(conn, registration_id)
+        old = await vouchers.void(conn, registration_id, "session_moved", unless_valid_on=valid_on)
+        if old is None:
+            continue  # already on the new day, or cancelled or used meanwhile
+        new = _signed(
+            signer,
+            registration_id=registration_id,
+            valid_on=valid_on,
+            origin_station_id=old["origin_station_id"],
+            origin_name_fr=old["origin_name_fr"],
+            origin_name_nl=old["origin_name_nl"],
+            holder_name=old["holder_name"],
+            price_eur=old["price_eur"],
+            replaces=old["id"],
+            reason="session_moved",
+        )
+        await vouchers.insert(conn, new, session.session_id)
+        voided = TicketVoided(
+            voucher_id=old["id"],
+            registration_id=registration_id,
+            code=old["code"],
+            reason="session_moved",
+            replaced_by=new.voucher_id,
+        )
+        await outbox.append(conn, voided, source=SOURCE)
+        await outbox.append(conn, new, source=SOURCE)
+        log.info("voucher moved with its session", registration_id=str(registration_id))
+
+
+async def void_session_vouchers(conn: asyncpg.Connection, event: CloudEvent, cancelled: SessionCancelled) -> None:
+    """No voucher of a cancelled session stays valid, and none is issued for it afterwards."""
+    await session_dates.lock_session(conn, cancelled.session_id)
+    await session_dates.cancel(conn, cancelled.session_id, event.time)
+    for row in await vouchers.issued_for_session(conn, cancelled.session_id):
+        await vouchers.lock_registration(conn, row["registration_id"])
+        await _void(conn, row["registration_id"], "session_cancelled")
+
+
+async def _void(conn: asyncpg.Connection, registration_id: uuid.UUID, reason: str) -> None:
     voided = await vouchers.void(conn, registration_id, reason)
     if voided is not None:
         voided_event = TicketVoided(
             voucher_id=voided["id"], registration_id=registration_id, code=voided["code"], reason=reason
         )
         await outbox.append(conn, voided_event, source=SOURCE)
+
+
+def _signed(
+    signer: VoucherSigner,
+    *,
+    registration_id: uuid.UUID,
+    valid_on: date,
+    origin_station_id: str,
+    origin_name_fr: str | None,
+    origin_name_nl: str | None,
+    holder_name: str,
+    price_eur: Decimal,
+    replaces: uuid.UUID | None = None,
+    reason: str | None = None,
+) -> TicketIssued:
+    """A new voucher: a fresh code and the QR payload signed over its facts."""
+    code = new_voucher_code()
+    qr_payload = signer.qr_payload(
+        code=code, valid_on=valid_on, origin_station_id=origin_station_id, holder_name=holder_name
+    )
+    return TicketIssued(
+        voucher_id=uuid.uuid4(),
+        registration_id=registration_id,
+        code=code,
+        valid_on=valid_on,
+        origin_station_id=origin_station_id,
+        price_eur=price_eur,
+        holder_name=holder_name,
+        origin_name_fr=origin_name_fr,
+        origin_name_nl=origin_name_nl,
+        qr_payload=qr_payload,
+        replaces=replaces,
+        reason=reason,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 from atelier_platform import locks
@@ -41,13 +41,18 @@ async def has_voucher(conn: asyncpg.Connection, registration_id: uuid.UUID) -> b
     return bool(await conn.fetchval("SELECT true FROM vouchers WHERE registration_id = $1", registration_id))
 
 
-async def insert(conn: asyncpg.Connection, voucher: TicketIssued) -> bool:
-    """False when the registration already has one: the unique constraint is the last line."""
+async def insert(conn: asyncpg.Connection, voucher: TicketIssued, session_id: uuid.UUID) -> bool:
+    """False when the registration already has its first voucher: the unique index is the last line.
+
+    A replacement is made under the registration's lock, right after voiding the voucher it replaces;
+    a second one would break `replaces`' unique constraint, and that is a bug, not a duplicate.
+    """
+    on_conflict = " ON CONFLICT (registration_id) WHERE replaces IS NULL DO NOTHING" if voucher.replaces is None else ""
     return bool(
         await conn.fetchval(
             "INSERT INTO vouchers (id, registration_id, code, holder_name, origin_station_id, origin_name_fr,"
-            " origin_name_nl, valid_on, price_eur, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued')"
-            " ON CONFLICT (registration_id) DO NOTHING RETURNING true",
+            " origin_name_nl, valid_on, price_eur, status, session_id, replaces)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued', $10, $11)" + on_conflict + " RETURNING true",
             voucher.voucher_id,
             voucher.registration_id,
             voucher.code,
@@ -57,17 +62,31 @@ async def insert(conn: asyncpg.Connection, voucher: TicketIssued) -> bool:
             voucher.origin_name_nl,
             voucher.valid_on,
             voucher.price_eur,
+            session_id,
+            voucher.replaces,
         )
     )
 
 
-async def void(conn: asyncpg.Connection, registration_id: uuid.UUID, reason: str) -> asyncpg.Record | None:
-    """Void the registration's issued voucher; the voucher, or None when there was none to void."""
+async def void(
+    conn: asyncpg.Connection, registration_id: uuid.UUID, reason: str, unless_valid_on: date | None = None
+) -> asyncpg.Record | None:
+    """Void the registration's issued voucher (unless it is already valid on `unless_valid_on`);
+    the voucher, or None when there was none to void."""
     return await conn.fetchrow(
         "UPDATE vouchers SET status = 'void', voided_at = now(), void_reason = $2"
-        " WHERE registration_id = $1 AND status = 'issued' RETURNING id, code",
+        " WHERE registration_id = $1 AND status = 'issued' AND valid_on IS DISTINCT FROM $3 RETURNING *",
         registration_id,
         reason,
+        unless_valid_on,
+    )
+
+
+async def issued_for_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The session's vouchers still to be used, in registration order (the order their locks are taken)."""
+    return await conn.fetch(
+        "SELECT registration_id FROM vouchers WHERE session_id = $1 AND status = 'issued' ORDER BY registration_id",
+        session_id,
     )
 
 

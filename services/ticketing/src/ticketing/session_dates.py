@@ -1,0 +1,52 @@
+"""The day of each session, as catalog.events last said it: ticketing's only view of the programme."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+
+# Namespace of the per-session advisory locks (registrations use 0x71C7).
+_SESSION_LOCKS = 0x5E55
+
+
+async def lock_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> None:
+    """Until the transaction ends, the session's day is not changed under a voucher being issued.
+
+    Taken before any registration lock, everywhere, so the two never wait on each other in a circle.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _SESSION_LOCKS, str(session_id))
+
+
+async def save(conn: asyncpg.Connection, session_id: uuid.UUID, starts_at: datetime, told_at: datetime) -> bool:
+    """Keep the session's start unless a newer event said otherwise; False when this one is older."""
+    return bool(
+        await conn.fetchval(
+            "INSERT INTO session_dates (session_id, starts_at, changed_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT (session_id) DO UPDATE SET starts_at = excluded.starts_at, changed_at = excluded.changed_at"
+            " WHERE session_dates.changed_at <= excluded.changed_at AND NOT session_dates.cancelled RETURNING true",
+            session_id,
+            starts_at,
+            told_at,
+        )
+    )
+
+
+async def cancel(conn: asyncpg.Connection, session_id: uuid.UUID, told_at: datetime) -> None:
+    """A cancelled session stays cancelled, whatever arrives after."""
+    await conn.execute(
+        "INSERT INTO session_dates (session_id, changed_at, cancelled) VALUES ($1, $2, true)"
+        " ON CONFLICT (session_id) DO UPDATE SET cancelled = true",
+        session_id,
+        told_at,
+    )
+
+
+async def newer_than(conn: asyncpg.Connection, session_id: uuid.UUID, told_at: datetime) -> asyncpg.Record | None:
+    """What catalog.events said of the session after `told_at` (starts_at, cancelled), if anything."""
+    return await conn.fetchrow(
+        "SELECT starts_at, cancelled FROM session_dates WHERE session_id = $1 AND (changed_at > $2 OR cancelled)",
+        session_id,
+        told_at,
+    )
