@@ -70,6 +70,7 @@ class Tally:
     overbooked: int = 0
     seats_not_matching_rows: int = 0
     unsent_outbox: int = 0
+    quarantined_outbox: int = 0
 
     @property
     def lost(self) -> int:
@@ -188,17 +189,22 @@ async def baseline(env: dict[str, str]) -> Baseline:
     return Baseline(await end_offsets(env["KAFKA_BOOTSTRAP_SERVERS"], DEAD_LETTER_TOPICS), positions)
 
 
-async def unsent_outbox(env: dict[str, str], since: Baseline) -> int:
-    unsent = 0
+async def unsent_outbox(env: dict[str, str], since: Baseline) -> tuple[int, int]:
+    """Rows still to publish, and rows set aside (quarantined) because Kafka will never take them."""
+    unsent = quarantined = 0
     for database in DATABASES:
         conn = await asyncpg.connect(env[f"{database}_DATABASE_URL"])
         try:
-            unsent += await conn.fetchval(
-                "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND position > $1", since.outbox_positions[database]
+            row = await conn.fetchrow(
+                "SELECT count(*) FILTER (WHERE quarantined_at IS NULL) AS unsent,"
+                " count(*) FILTER (WHERE quarantined_at IS NOT NULL) AS quarantined"
+                " FROM outbox WHERE sent_at IS NULL AND position > $1",
+                since.outbox_positions[database],
             )
         finally:
             await conn.close()
-    return unsent
+        unsent, quarantined = unsent + row["unsent"], quarantined + row["quarantined"]
+    return unsent, quarantined
 
 
 async def dead_letters(env: dict[str, str], since: Baseline) -> list[ConsumerRecord]:
@@ -235,7 +241,7 @@ async def count(
     await _count_vouchers(env, tally, expected)
     await _count_emails(env, tally, expected)
     tally.dead_letters = sum(1 for r in await dead_letters(env, since) if r.key not in ignore_dead_letter_keys)
-    tally.unsent_outbox = await unsent_outbox(env, since)
+    tally.unsent_outbox, tally.quarantined_outbox = await unsent_outbox(env, since)
     assert len(ids) == len(set(ids))
     return tally
 
