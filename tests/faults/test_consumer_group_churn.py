@@ -12,7 +12,7 @@ from support.api import unique_email
 from support.notification_events import confirmed
 from support.publishing import publish
 
-REGISTRATIONS = 1_000  # 1,000 registration events and 1,000 voucher events: 3,000 handlings in all
+REGISTRATIONS = 800  # 800 registration events and 800 voucher events: 2,400 handlings in all
 GROUPS = ("ticketing", "notifications")
 
 

@@ -16,11 +16,11 @@ DOWN_SECONDS = 5
 async def test_a_database_restart_mid_burst_keeps_every_201_and_dead_letters_nothing(faults, mode):
     env, registration = faults.env, faults.services["registration"]
     since = await tally.baseline(env)
-    # 240 seats for 300 people: the last 60 wait, so seats are counted under the restart too.
-    sessions = await create_sessions(registration.url, env["REGISTRATION_ADMIN_TOKEN"], 4, capacity=60)
-    registrations = registrations_for(sessions, 300)
-    traffic = asyncio.create_task(register_all(registration.url, registrations, per_second=40))
-    await answered(registrations, 100)
+    # 160 seats for 200 people: the last 40 wait, so seats are counted under the restart too.
+    sessions = await create_sessions(registration.url, env["REGISTRATION_ADMIN_TOKEN"], 4, capacity=40)
+    registrations = registrations_for(sessions, 200)
+    traffic = asyncio.create_task(register_all(registration.url, registrations, per_second=30))
+    await answered(registrations, 60)
     await asyncio.to_thread(faults.stop_postgres, mode)
     await asyncio.sleep(DOWN_SECONDS)
     await asyncio.to_thread(faults.start_postgres)
@@ -35,16 +35,16 @@ async def test_a_database_restart_mid_burst_keeps_every_201_and_dead_letters_not
         return await tally.count(env, since, expected, accepted=accepted, session_ids=sessions)
 
     outcome, _ = await tally.settle(take, timeout=180)
-    assert (outcome.accepted, outcome.rows, outcome.missing_rows) == (300, 300, 0)
-    assert (outcome.confirmed, outcome.waitlisted) == (240, 60)
+    assert (outcome.accepted, outcome.rows, outcome.missing_rows) == (200, 200, 0)
+    assert (outcome.confirmed, outcome.waitlisted) == (160, 40)
     assert (outcome.overbooked, outcome.seats_not_matching_rows) == (0, 0)
     assert outcome.dead_letters == 0, faults.log_tails()
     assert outcome.unsent_outbox == 0, faults.log_tails()
-    assert outcome.vouchers == 240 and outcome.missing_vouchers == 0, faults.log_tails()
+    assert outcome.vouchers == 160 and outcome.missing_vouchers == 0, faults.log_tails()
     assert outcome.messages_by_kind == {
-        "registration_confirmed": 240,
-        "voucher_issued": 240,
-        "registration_waitlisted": 60,
+        "registration_confirmed": 160,
+        "voucher_issued": 160,
+        "registration_waitlisted": 40,
     }, faults.log_tails()
     assert (outcome.lost, outcome.duplicated) == (0, 0)
     # A send whose "sent" commit the restart cut goes again, with its Message-ID: at most one per sender.
