@@ -13,6 +13,7 @@ members killed and added; the SMTP server SIGKILLed for 20 s; `pg_ctl stop -m fa
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import time
 import uuid
@@ -117,6 +118,7 @@ class Faults:
 
 
 async def main() -> None:
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # our own clients retry through the outages
     stack = FaultStack(STACK, ROOT / ".local" / "stacks" / STACK / "logs")
     stack.fresh()
     stack.log_dir.mkdir(parents=True, exist_ok=True)
