@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from atelier_schemas.limits import registrant_problem
 from pydantic import ValidationError
 from registration.entrypoints.admin_http import SessionIn
 from registration.entrypoints.http import RegistrationIn
@@ -51,3 +52,24 @@ def test_a_session_must_end_after_it_starts():
             language="fr",
             capacity=5,
         )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": "Lena\nPeeters"}, "name"),
+        ({"name": "x" * 201}, "name"),
+        ({"company": "Bakery\x00"}, "company"),
+        ({"company": "c" * 201}, "company"),
+    ],
+)
+def test_names_and_companies_have_the_same_limits_over_http_and_in_commands(change, field):
+    with pytest.raises(ValidationError) as error:
+        RegistrationIn(**{**GOOD, **change})
+    assert field in str(error.value)
+    command_fields = {"name": GOOD["name"], "email": GOOD["email"], **change}
+    assert registrant_problem(**command_fields).startswith(f"{field}:")
+
+
+def test_a_registrant_within_the_limits_has_no_problem():
+    assert registrant_problem(name="Émilie D'Hondt-Van Acker", email="e@example.be", company="Café 't Hoekske") is None

@@ -7,7 +7,8 @@ person. Each answer is the same as if the request had been decided alone (see
 
 Every request gets an answer: a full line (`max_waiting`) answers 503 at once; a request not
 answered within `deadline_seconds` gets 503 (decided or not — a retry with the same Idempotency-Key
-gets the real answer); a database that cannot be reached fails the whole batch with 503 at once;
+gets the real answer); a failure that may pass by itself (the platform's `is_transient`: the database
+unreachable or going away, out of resources, a deadlock) fails the whole batch with 503 at once;
 any other failure of a batch decides its requests again one by one, so an error reaches only the
 request that caused it; and whatever happens, a batch's requests are answered in a `finally`.
 """
@@ -18,8 +19,8 @@ import asyncio
 import collections
 from dataclasses import dataclass, field
 
-import asyncpg
 import structlog
+from atelier_platform.errors import is_transient
 
 from ..service_layer.answers import Answer
 from ..service_layer.registering import answer_registrations
@@ -28,25 +29,13 @@ from ..service_layer.unit_of_work import Keyed, UnitOfWork
 
 log = structlog.get_logger(__name__)
 RETRY_AFTER_SECONDS = 1
-# SQLSTATE classes of a database that is away rather than a request that is wrong:
-# connection exception, insufficient resources, operator intervention (shutdown, cancel, not yet up).
-_UNAVAILABLE_CLASSES = ("08", "53", "57")
-
-
-def unavailable(exc: BaseException) -> bool:
-    """The database cannot be reached or is going away: no request of the batch can be decided now."""
-    if isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError | asyncpg.InternalClientError):
-        return True
-    return isinstance(exc, asyncpg.PostgresError) and str(exc.sqlstate or "")[:2] in _UNAVAILABLE_CLASSES
-
-
 def busy(detail: str) -> Answer:
     return Answer(503, {"detail": detail}, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 QUEUE_FULL = busy("too many registrations waiting; retry shortly")
 TOO_LATE = busy("not answered in time; retry with the same Idempotency-Key to learn the outcome")
-DATABASE_AWAY = busy("registrations cannot be decided right now; retry shortly")
+UNAVAILABLE = busy("registrations cannot be decided right now; retry shortly")
 NOT_DECIDED = busy("the registration could not be decided; retry with the same Idempotency-Key")
 
 
@@ -109,7 +98,7 @@ class Intake:
         try:
             answers = await self._answer(batch)
         except Exception as exc:
-            if unavailable(exc):
+            if is_transient(exc):
                 _fail(batch, exc)
             elif len(batch) == 1:
                 _settle(batch[0], exc)
@@ -128,7 +117,7 @@ class Intake:
             try:
                 [answer] = await self._answer([pending])
             except Exception as exc:
-                if unavailable(exc):
+                if is_transient(exc):
                     _fail(batch[n:], exc)
                     return
                 _settle(pending, exc)
@@ -141,9 +130,9 @@ class Intake:
 
 
 def _fail(batch: list[_Pending], exc: BaseException) -> None:
-    log.warning("database unavailable, registration batch answered 503", size=len(batch), error=type(exc).__name__)
+    log.warning("registration batch answered 503, may pass by itself", size=len(batch), error=type(exc).__name__)
     for pending in batch:
-        _settle(pending, DATABASE_AWAY)
+        _settle(pending, UNAVAILABLE)
 
 
 def _settle(pending: _Pending, answer: Answer | BaseException) -> None:
