@@ -601,10 +601,11 @@ LOOPBACK_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def service_answers(port: int) -> bool:
+    """Ready, and connected to Kafka (a service serves without it, but the stack is not up until it is)."""
     try:
         with LOOPBACK_HTTP.open(f"http://{HOST}:{port}/readyz", timeout=2) as response:
-            return response.status == 200
-    except OSError:
+            return response.status == 200 and json.load(response).get("kafka") == "ok"
+    except (OSError, ValueError):
         return False
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -33,9 +34,9 @@ def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 
             break
         try:
             with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-                if response.status == 200:
+                if response.status == 200 and json.load(response).get("kafka") == "ok":  # consuming, too
                     return
-        except OSError:
+        except (OSError, ValueError):
             pass
         time.sleep(0.3)
     raise RuntimeError(f"{url} not ready; log tail:\n" + "\n".join(log.read_text().splitlines()[-30:]))

@@ -74,9 +74,10 @@ class NotificationsProcess:
         async with httpx.AsyncClient() as client:
             while asyncio.get_running_loop().time() < deadline and self.running:
                 try:
-                    if (await client.get(f"{self.url}/readyz", timeout=2)).status_code == 200:
+                    response = await client.get(f"{self.url}/readyz", timeout=2)
+                    if response.status_code == 200 and response.json().get("kafka") == "ok":  # consuming, too
                         return
-                except httpx.HTTPError:
+                except (httpx.HTTPError, ValueError):
                     pass
                 await asyncio.sleep(0.3)
         raise RuntimeError(f"notifications not ready; log tail:\n{self.log_tail()}")

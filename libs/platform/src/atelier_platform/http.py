@@ -77,8 +77,8 @@ class CorrelationIdMiddleware:
 
 def add_health_routes(app: FastAPI) -> None:
     """/healthz: critical background tasks alive (else 503, and the orchestrator restarts us).
-    /readyz: that, and the database answers. Kafka down is reported as degraded but stays 200:
-    the outbox keeps what is accepted until the broker is back."""
+    /readyz: that, and the database answers. Kafka not yet reached ("connecting") or lost
+    ("degraded") stays 200: the outbox keeps what is accepted until the broker is back."""
 
     @app.get("/healthz", tags=["health"])
     async def healthz(response: Response) -> dict[str, object]:
@@ -95,7 +95,9 @@ def add_health_routes(app: FastAPI) -> None:
                 await runtime.pool.fetchval("SELECT 1")
         except Exception as exc:  # any failure means not ready
             checks["database"] = f"unavailable: {type(exc).__name__}"
-        if not await runtime.broker.ping(timeout=2):
+        if not runtime.kafka_connected.is_set():
+            checks["kafka"] = "connecting"
+        elif not await runtime.broker.ping(timeout=2):
             checks["kafka"] = "degraded"
         if failing := runtime.supervisor.failing():
             checks["tasks"] = failing

@@ -7,7 +7,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
@@ -53,6 +53,7 @@ class Runtime:
     relay: OutboxRelay
     broker: KafkaBroker
     supervisor: Supervisor
+    kafka_connected: asyncio.Event = field(default_factory=asyncio.Event)  # topics made, subscribers started
 
 
 Worker = Callable[[Runtime], Awaitable[None]]
@@ -104,6 +105,7 @@ async def open_runtime(
         except BaseException:
             await broker.stop()  # what did start, so the next attempt begins clean
             raise
+        runtime.kafka_connected.set()
 
     async def publish() -> None:
         await topics_exist.wait()  # else the broker would create them with its default partitions

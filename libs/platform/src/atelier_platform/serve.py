@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import os
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -17,6 +19,14 @@ from .runtime import HTTP_GRACE
 from .settings import ServiceSettings
 
 Command = Callable[[list[str]], Awaitable[int]]
+_SERVICE_VARIABLE = "ATELIER_SERVICE"  # tells a worker process which service it is
+
+
+def worker_app() -> FastAPI:
+    """The app of one of several worker processes, logging like the parent (JSON, no local variables)."""
+    name = os.environ[_SERVICE_VARIABLE]
+    logs.configure(name, ServiceSettings().log_level)
+    return importlib.import_module(f"{name}.app").create_app()
 
 
 def run_service(
@@ -42,8 +52,9 @@ def run_service(
     if command in commands:
         sys.exit(asyncio.run(commands[command](args)))
     if settings.workers > 1:  # each worker builds its own app from the environment
+        os.environ[_SERVICE_VARIABLE] = name
         uvicorn.run(
-            f"{name}.app:create_app",
+            "atelier_platform.serve:worker_app",
             factory=True,
             workers=settings.workers,
             host=settings.host,

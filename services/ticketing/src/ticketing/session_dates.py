@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 
 import asyncpg
+from atelier_platform import locks
 
-# Namespace of the per-session advisory locks (registrations use 0x71C7).
-_SESSION_LOCKS = 0x5E55
+_SESSION_LOCKS = locks.TICKETING_SESSION
 
 
 async def lock_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> None:
