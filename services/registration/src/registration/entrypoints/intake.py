@@ -29,6 +29,8 @@ from ..service_layer.unit_of_work import Keyed, UnitOfWork
 
 log = structlog.get_logger(__name__)
 RETRY_AFTER_SECONDS = 1
+
+
 def busy(detail: str) -> Answer:
     return Answer(503, {"detail": detail}, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 

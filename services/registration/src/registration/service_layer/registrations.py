@@ -76,7 +76,7 @@ async def register_many(
     """Give each application a seat, a place in the waiting line, or a refusal.
 
     Applications for one session are served in the given order. The joining rules of
-    `domain.places` run inside `take_places()`, one call per session (see docs/adr/0003).
+    `domain.places` run inside `take_places()`, one call per session (see docs/adr/0004).
     """
     await sql.lock_people(conn, [a.who.email for a in applications])
     people: dict[uuid.UUID, list[dict]] = {}  # session id -> its people, in order
