@@ -36,7 +36,11 @@ async def test_a_broker_killed_mid_burst_loses_and_doubles_nothing_and_dead_lett
         await answered(registrations, 60)
         faults.kill_kafka()
         poison = asyncio.create_task(poison_sent_during_outage(producer, poison_key))
-        await asyncio.sleep(OUTAGE_SECONDS)
+        await asyncio.sleep(10)
+        # Kafka's outage is reported, and registration stays ready: its outbox keeps what it accepts.
+        status, readiness = await registration.readiness()
+        assert (status, readiness["kafka"]) == (200, "degraded"), readiness
+        await asyncio.sleep(OUTAGE_SECONDS - 10)
         faults.start_kafka()
         await traffic
         await asyncio.wait_for(poison, 120)

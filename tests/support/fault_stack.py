@@ -71,9 +71,10 @@ class ServiceProcess:
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline and self.running:
                 try:
-                    if (await client.get(f"{self.url}/readyz", timeout=2)).status_code == 200:
+                    response = await client.get(f"{self.url}/readyz", timeout=2)
+                    if response.status_code == 200 and response.json().get("kafka") == "ok":  # consuming, too
                         return
-                except httpx.HTTPError:
+                except (httpx.HTTPError, ValueError):
                     pass
                 await asyncio.sleep(0.3)
         raise RuntimeError(f"{self.name} not ready; log tail:\n{self.log_tail()}")
@@ -112,6 +113,12 @@ class ServiceProcess:
             stack.signal_process(-self.process.pid, signal.SIGKILL)
             await asyncio.to_thread(self.process.wait)
         self.process = None
+
+    async def readiness(self) -> tuple[int, dict]:
+        """The status and body of /readyz."""
+        async with httpx.AsyncClient() as client:
+            response = await client.get(f"{self.url}/readyz", timeout=5)
+        return response.status_code, response.json()
 
     async def health(self) -> int:
         """The status of /healthz (0 when nothing answers)."""
