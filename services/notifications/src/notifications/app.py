@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for topic in (REGISTRATION_EVENTS, CATALOG_EVENTS, TICKETING_EVENTS):
         subscribe(broker, topic, settings.consumer_group, lambda: app.state.consumer)
     deliverer = Deliverer(settings)
+    app.state.deliverer = deliverer  # its counters, for the metrics
     scheduler = ReminderScheduler(settings.poll_seconds, on_queued=deliverer.wake)
 
     def start_consumer(runtime: Runtime) -> None:

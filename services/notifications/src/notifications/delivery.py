@@ -208,9 +208,15 @@ class Deliverer:
         log.info("message sent", kind=row["kind"], attempts=attempts)
 
     async def _pause(self, conn: asyncpg.Connection, row: Mapping[str, Any], error: str) -> None:
-        """The server is out: the message keeps its attempts and its place, every sender pauses."""
-        await conn.execute("UPDATE messages SET last_error = $2 WHERE id = $1", row["id"], error)
+        """The server is out: every sender pauses; the message keeps its attempts. It waits out the
+        pause itself, so that a message the server chokes on cannot hold up all the others."""
         pause = self.breaker.outage()
+        await conn.execute(
+            "UPDATE messages SET last_error = $2, next_attempt_at = now() + $3 WHERE id = $1",
+            row["id"],
+            error,
+            timedelta(seconds=pause),
+        )
         self.counters.outages += 1
         log.warning("smtp server unavailable, pausing", retry_in=round(pause, 2), outages=self.counters.outages)
 

@@ -121,7 +121,7 @@ class Handlers:
 
 # The contact may not be known yet for a ticket event (another topic); delivery waits for it.
 async def on_ticket_issued(conn: asyncpg.Connection, event: CloudEvent, issued: TicketIssued) -> None:
-    if not await projection.note_voucher(conn, issued.voucher_id, issued.registration_id, issued.code):
+    if not await projection.record_voucher(conn, issued.voucher_id, issued.registration_id, issued.code, "issued"):
         return
     if issued.replaces is None:
         await _queue(conn, event, kinds.VOUCHER_ISSUED, issued.registration_id, contexts.ticket(issued))
@@ -136,10 +136,11 @@ async def on_ticket_rejected(conn: asyncpg.Connection, event: CloudEvent, reject
 
 
 async def on_ticket_voided(conn: asyncpg.Connection, event: CloudEvent, voided: TicketVoided) -> None:
-    if not await projection.void_voucher(conn, voided.voucher_id, voided.registration_id, voided.code):
+    if not await projection.record_voucher(conn, voided.voucher_id, voided.registration_id, voided.code, "void"):
         return
-    if voided.replaced_by is not None:
-        return  # the replacing voucher's email says this one is no longer valid
+    if voided.replaced_by is not None:  # the replacing voucher's email says this one is no longer valid
+        await projection.drop_unsent_voucher_email(conn, voided.registration_id, voided.voucher_id)
+        return
     await _queue(conn, event, kinds.VOUCHER_VOIDED, voided.registration_id, contexts.ticket(voided))
 
 

@@ -156,29 +156,32 @@ async def save_session(conn: asyncpg.Connection, session: ScheduledSession, chan
     )
 
 
-async def note_voucher(conn: asyncpg.Connection, voucher_id: uuid.UUID, registration_id: uuid.UUID, code: str) -> bool:
-    """False when this voucher was heard of already (a copy, or a replay after it was voided)."""
+async def record_voucher(
+    conn: asyncpg.Connection, voucher_id: uuid.UUID, registration_id: uuid.UUID, code: str, status: str
+) -> bool:
+    """Note the voucher `issued` or `void`; False when that is no news: heard of already, or void for good."""
     return bool(
         await conn.fetchval(
-            "INSERT INTO vouchers (voucher_id, registration_id, code, status) VALUES ($1, $2, $3, 'issued')"
-            " ON CONFLICT (voucher_id) DO NOTHING RETURNING true",
+            "INSERT INTO vouchers (voucher_id, registration_id, code, status) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (voucher_id) DO UPDATE SET status = 'void'"
+            " WHERE excluded.status = 'void' AND vouchers.status <> 'void' RETURNING true",
             voucher_id,
             registration_id,
             code,
+            status,
         )
     )
 
 
-async def void_voucher(conn: asyncpg.Connection, voucher_id: uuid.UUID, registration_id: uuid.UUID, code: str) -> bool:
-    """False when this voucher was voided already: void is for good."""
-    return bool(
-        await conn.fetchval(
-            "INSERT INTO vouchers (voucher_id, registration_id, code, status) VALUES ($1, $2, $3, 'void')"
-            " ON CONFLICT (voucher_id) DO UPDATE SET status = 'void' WHERE vouchers.status <> 'void' RETURNING true",
-            voucher_id,
-            registration_id,
-            code,
-        )
+async def drop_unsent_voucher_email(
+    conn: asyncpg.Connection, registration_id: uuid.UUID, voucher_id: uuid.UUID
+) -> None:
+    """A voucher replaced before its email went out: the replacement's email is the one to send."""
+    await conn.execute(
+        "UPDATE messages SET status = 'cancelled' WHERE registration_id = $1 AND status = 'pending'"
+        " AND context->>'voucher_id' = $2",
+        registration_id,
+        str(voucher_id),
     )
 
 

@@ -8,15 +8,13 @@ from datetime import datetime
 import asyncpg
 from atelier_platform import locks
 
-_SESSION_LOCKS = locks.TICKETING_SESSION
-
 
 async def lock_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> None:
     """Until the transaction ends, the session's day is not changed under a voucher being issued.
 
     Taken before any registration lock, everywhere, so the two never wait on each other in a circle.
     """
-    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _SESSION_LOCKS, str(session_id))
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", locks.TICKETING_SESSION, str(session_id))
 
 
 async def save(conn: asyncpg.Connection, session_id: uuid.UUID, starts_at: datetime, told_at: datetime) -> bool:
