@@ -2,22 +2,27 @@
 PYTHON ?= python3
 VENV_PY := .venv/bin/python
 UV_VERSION := 0.13.8
-SERVICES := $(notdir $(wildcard services/*))
+# The services with topics (the participant pages, web, have none).
+SERVICES := $(filter-out web,$(notdir $(wildcard services/*)))
 
-.PHONY: help install demo up down status test test-unit lint seed report bench-registration bench-ticketing bench-notifications chaos contracts \
-	release-schemas replay-dlq dlq-sizes
+.PHONY: help install browser-tools demo mailbox up down status test test-unit lint seed report bench-registration bench-ticketing \
+	bench-notifications chaos contracts release-schemas replay-dlq dlq-sizes images k8s-smoke
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-install: ## install uv if missing, then the locked workspace into .venv
+install: ## install uv if missing, then the locked workspace into .venv, and the pinned npm assets of /docs and /asyncapi
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
 	@uv sync --locked --quiet
+	@deploy/local/npm_assets.sh
 
 demo: install ## start Kafka, Postgres, SMTP and the services, then walk one registration through
 	@$(VENV_PY) deploy/local/stack.py up
 	@echo
 	@$(VENV_PY) deploy/local/demo.py
+
+mailbox: ## the dev stack's received emails as one page (.local/stacks/dev/mailbox.html); prints its address
+	@$(PYTHON) deploy/local/local_mailbox.py
 
 up: install ## start the dev stack without the demo
 	@$(VENV_PY) deploy/local/stack.py up
@@ -30,8 +35,11 @@ down: ## stop every stack this checkout started (dev, test, benchmarks)
 	  [ -f "$$stack/state.json" ] && $(PYTHON) deploy/local/stack.py down --name "$$(basename "$$stack")"; \
 	done; true
 
-test: install ## the whole suite on real Kafka, Postgres and SMTP (started or reused as the `test` stack)
+test: install browser-tools ## the whole suite on real Kafka, Postgres and SMTP (started or reused as the `test` stack)
 	@$(VENV_PY) -m pytest
+
+browser-tools: ## headless Chromium + chromium-driver (apt) for tests/e2e/browser, when missing
+	@deploy/local/browser_tools.sh
 
 test-unit: install ## unit tests only, no servers
 	@$(VENV_PY) -m pytest tests/unit
@@ -71,3 +79,9 @@ replay-dlq: install ## move dead letters back: DLQ=<topic>.dlq [GROUP=<consumer 
 
 dlq-sizes: install ## records waiting in each dead-letter topic of KAFKA_BOOTSTRAP_SERVERS
 	@$(VENV_PY) -m atelier_platform.topics dlq-sizes
+
+images: install ## build one image per service (podman, installed when missing, or docker); prints their sizes
+	@$(VENV_PY) deploy/images/build.py --quiet
+
+k8s-smoke: install ## build the images, run the Kubernetes `local` overlay under podman kube play, walk a registration, drain a pod
+	@$(VENV_PY) deploy/k8s/smoke.py

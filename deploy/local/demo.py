@@ -1,7 +1,8 @@
 """Walk one registration through the running dev stack and show what came out.
 
 Creates a session, registers a participant who asks for a train voucher, then prints the
-registration status, the voucher code from `ticketing.events`, and the emails received.
+registration status, the voucher code from `ticketing.events`, the emails received, the address
+of the participant pages and the local mailbox page.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiokafka import AIOKafkaConsumer
 from atelier_schemas.topics import TICKETING_EVENTS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from local_mailbox import write_mailbox  # noqa: E402
 from support.mail import wait_for_mail  # noqa: E402
 
 ENV_FILE = Path(__file__).resolve().parents[2] / ".local" / "stacks" / "dev" / "env"
@@ -106,6 +108,9 @@ async def main() -> int:
     mails = await wait_for_mail(env["SMTP_MAILDIR"], email, count=2)
     for mail in mails:
         print(f"email to {email}: {mail['Subject']}")
+    print()
+    print(f"participant pages: {env['WEB_URL']}/  (programme, register, then the link in the email)")
+    print(f"local mailbox:     {write_mailbox('dev').as_uri()}  (refresh it with: make mailbox)")
     return 0 if code and len(mails) == 2 else 1
 
 

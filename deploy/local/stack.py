@@ -48,8 +48,8 @@ MAVEN_REPO = LOCAL / "cache" / "m2"
 
 HOST = "127.0.0.1"
 PG_USER = "atelier"
-SERVICES = ("registration", "ticketing", "notifications")
-DATABASES = SERVICES
+DATABASES = ("registration", "ticketing", "notifications")
+SERVICES = (*DATABASES, "web")  # web: the participant pages, no database of its own
 DEV_PORTS = {
     "kafka": 9092,
     "postgres": 5432,
@@ -57,6 +57,7 @@ DEV_PORTS = {
     "registration": 8001,
     "ticketing": 8002,
     "notifications": 8003,
+    "web": 8000,
 }
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
@@ -613,12 +614,15 @@ def service_healthy(service: str, record: dict) -> bool:
     return is_running(record.get("pid"), service_marker(service)) and service_answers(record["port"])
 
 
+SOURCE_SUFFIXES = {".py", ".sql", ".csv", ".j2", ".html", ".txt", ".js", ".css"}
+
+
 def code_version() -> str:
     """A fingerprint of the Python sources: a service started from older code is restarted."""
     digest = hashlib.sha1()
     for folder in ("services", "libs", "schemas"):
         for path in sorted((REPO / folder).rglob("*")):
-            if path.suffix in {".py", ".sql", ".csv", ".j2", ".html", ".txt"} and ".venv" not in path.parts:
+            if path.suffix in SOURCE_SUFFIXES and ".venv" not in path.parts:
                 stat = path.stat()
                 digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()
@@ -650,7 +654,9 @@ def start_services(name: str, state: dict, infra: dict[str, str]) -> dict[str, s
         to_start.append(service)
     urls = service_urls(services)
     ports = {f"{svc.upper()}_PORT": str(services[svc]["port"]) for svc in SERVICES}
-    env = {**os.environ, **infra, **urls, **ports}
+    # The email links point at the participant pages this stack really serves (an explicit value wins).
+    public = {"REGISTRATION_PUBLIC_URL": os.environ.get("REGISTRATION_PUBLIC_URL") or urls["WEB_URL"]}
+    env = {**os.environ, **infra, **urls, **ports, **public}
     for service in to_start:
         services[service]["pid"] = spawn([sys.executable, "-m", service], log_path(name, service), env)
     save_state(name, state)
@@ -664,7 +670,7 @@ def start_services(name: str, state: dict, infra: dict[str, str]) -> dict[str, s
             log_path(name, service),
         )
         print(f"{service} ready in {time.monotonic() - started:.1f} s on {HOST}:{record['port']}")
-    return urls
+    return {**urls, **public}
 
 
 # --- commands --------------------------------------------------------------
@@ -682,6 +688,8 @@ def infra_env(name: str, state: dict) -> dict[str, str]:
     env["TICKETING_SIGNING_KEY"] = state["ticketing_signing_key"]
     env["TICKETING_CONDUCTOR_TOKEN"] = state["ticketing_conductor_token"]
     env["NOTIFICATIONS_ADMIN_TOKEN"] = state["notifications_admin_token"]
+    # One copy of each service on its own database: each migrates as it starts.
+    env.update({f"{service.upper()}_MIGRATE_ON_START": "true" for service in SERVICES})
     return env
 
 

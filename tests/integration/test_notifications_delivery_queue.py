@@ -109,6 +109,26 @@ async def test_an_unreachable_server_pauses_sending_and_charges_the_message_noth
     assert not deliverer.breaker.is_open and deliverer.counters.sent == 2
 
 
+async def test_an_outage_longer_than_the_window_fails_the_message_visibly_without_charging_an_attempt(pool):
+    port = free_port()  # nobody ever listens here
+    seated = events.confirmed(unique_email())
+    await handle(pool, HANDLERS, seated)
+    window = timedelta(seconds=1.0)
+    deliverer = Deliverer(delivery_settings(port, give_up_after_hours=window.total_seconds() / 3600))
+    for _ in range(100):
+        deliverer.breaker.got_through()  # no pause between tries: the window is what this test is about
+        await deliver_all(pool, port, deliverer)
+        [row] = await message_rows(pool, seated.registration_id)
+        if row["status"] != "pending":
+            break
+        await pool.execute("UPDATE messages SET next_attempt_at = now() WHERE id = $1", row["id"])
+        await asyncio.sleep(0.1)
+    assert (row["status"], row["attempts"]) == ("failed", 0)
+    assert "ServerUnavailable" in row["last_error"]
+    assert await pool.fetchval("SELECT now() - created_at FROM messages WHERE id = $1", row["id"]) >= window
+    assert [t for t, _ in await announced(pool, seated.registration_id)] == ["be.atelier.notifications.failed.v1"]
+
+
 async def test_a_messages_own_transient_failure_is_retried_until_its_time_window_is_over(pool, smtp):
     seated = events.confirmed(BUSY)
     await handle(pool, HANDLERS, seated)

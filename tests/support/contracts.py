@@ -16,7 +16,10 @@ JSON_SCHEMAS = SCHEMAS / "jsonschema"
 RELEASED = SCHEMAS / "released"
 EXAMPLES = SCHEMAS / "examples"
 ASYNCAPI_DOCS = ROOT / "docs" / "asyncapi"
-SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "src" / p.name / "app.py").exists())
+# The services with topics; the participant pages (web) have none.
+SERVICES = sorted(
+    p.name for p in (ROOT / "services").iterdir() if (p / "src" / p.name / "app.py").exists() and p.name != "web"
+)
 
 
 def models_and_their_parts() -> list[type[BaseModel]]:

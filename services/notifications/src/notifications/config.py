@@ -36,8 +36,8 @@ class Settings(ServiceSettings):
     give_up_after_hours: float = Field(
         default=48.0,
         gt=0,
-        description="A message whose own failures keep it from going out this long after it was queued (or"
-        " re-queued) fails; an outage of the server is never counted against it",
+        description="A message that has not gone out this long after it was queued (or re-queued) fails, whether"
+        " its own failures or an outage of the server kept it; an outage costs it no attempt",
     )
     retry_base_seconds: float = Field(
         default=2.0, gt=0, description="First retry delay of a message, and first pause of an outage; doubles each time"

@@ -5,9 +5,10 @@ registration leave in the order of their causes: a message waits while an earlie
 registration is still pending. Retries are rows in the database, so they survive restarts.
 
 An outage (the server unreachable, timing out, or refusing our session) is not the message's
-fault: it costs the message nothing, and every sender pauses (a circuit breaker, with backoff)
-until a try gets through. A message's own transient failures are retried until it has been
-waiting `give_up_after` since it was queued; then it fails, until an operator re-queues it.
+fault: it costs the message no attempt, and every sender pauses (a circuit breaker, with backoff)
+until a try gets through. Whatever keeps a message from going out — its own transient failures or
+an outage — it is retried until it has been waiting `give_up_after` since it was queued; then it
+fails (`NotificationFailed`), until an operator re-queues it.
 """
 
 from __future__ import annotations
@@ -188,7 +189,10 @@ class Deliverer:
         try:
             await mailer.send(email)
         except SEND_ERRORS as exc:
-            if is_outage(exc):
+            if is_outage(exc) and row["waiting"] >= self._settings.give_up_after:
+                # Not the message's fault, but its window is over: it fails visibly, to be re-queued.
+                await self._fail(conn, row, row["attempts"], describe(exc), subject)
+            elif is_outage(exc):
                 await self._pause(conn, row, describe(exc))
             elif is_permanent(exc) or row["waiting"] >= self._settings.give_up_after:
                 await self._fail(conn, row, attempts, describe(exc), subject)

@@ -1,7 +1,8 @@
 """The session as an iCalendar entry (.ics) the participant's calendar can take in.
 
 One entry per registration (stable UID); a session change sends it again with a higher
-SEQUENCE, so calendars update the entry rather than add a second one.
+SEQUENCE, so calendars update the entry rather than add a second one; a cancellation sends it
+with METHOD:CANCEL and a higher SEQUENCE still, so calendars remove it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ def session_entry(
     location: str,
     url: str | None,
     stamp: datetime,
-) -> bytes:
+    organizer: str,
+    cancelled: bool = False,
+) -> str:
     event = Event()
     event.add("uid", calendar_uid(registration_id))
     event.add("sequence", sequence)
@@ -40,17 +43,23 @@ def session_entry(
     event.add("dtstart", starts_at.astimezone(BRUSSELS))
     event.add("dtend", ends_at.astimezone(BRUSSELS))
     event.add("location", location)
-    event.add("status", "CONFIRMED")
+    # iTIP (RFC 5546) wants an organiser on a CANCEL; clients match the entry by UID.
+    event.add("organizer", f"mailto:{organizer}")
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if url:
         event.add("url", url)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method(cancelled))
     # The VTIMEZONE lets any client read the local times right; the years around the session are enough.
     calendar.add_component(brussels_time_zone(starts_at.year - 1, ends_at.year + 1))
     calendar.add_component(event)
-    return calendar.to_ical()
+    return calendar.to_ical().decode()
+
+
+def method(cancelled: bool) -> str:
+    return "CANCEL" if cancelled else "PUBLISH"
 
 
 @functools.lru_cache(maxsize=8)

@@ -28,5 +28,7 @@ ALL = (
 
 # A seat the participant holds: the message carries the session as an .ics calendar entry.
 WITH_CALENDAR = frozenset({REGISTRATION_CONFIRMED, REGISTRATION_PROMOTED, SESSION_CHANGED})
+# The end of a seat: the message carries a calendar cancellation (METHOD:CANCEL) of that entry.
+WITH_CALENDAR_CANCEL = frozenset({REGISTRATION_CANCELLED, REGISTRATION_CANCELLED_BY_ORGANISER})
 # The voucher's QR code travels inline in the HTML part.
 WITH_QR = frozenset({VOUCHER_ISSUED, VOUCHER_REISSUED})

@@ -11,6 +11,7 @@ from functools import partial
 
 from atelier_platform.asyncapi import declare_publishers
 from atelier_platform.consumer import EventConsumer
+from atelier_platform.docs_assets import serve_docs_offline
 from atelier_platform.http import install_common
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
@@ -82,4 +83,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(http.router)
     app.include_router(admin_http.router)
     install_common(app)
+    serve_docs_offline(app)
     return app

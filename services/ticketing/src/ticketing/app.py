@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from atelier_platform.asyncapi import declare_publishers
 from atelier_platform.consumer import EventConsumer
+from atelier_platform.docs_assets import serve_docs_offline
 from atelier_platform.http import install_common
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
@@ -56,4 +57,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.lookup_limiter = TokenBuckets(settings.lookup_burst, settings.lookups_per_minute / 60)
     app.include_router(router)
     install_common(app)
+    serve_docs_offline(app)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -10,7 +11,7 @@ from typing import Annotated, Any, Literal
 from atelier_platform.http import bearer_token
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from . import clock, station_store, vouchers
 from .codes import normalise
@@ -94,6 +95,42 @@ async def get_voucher(code: str, request: Request) -> Any:
     if voucher is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no voucher with this code")
     return VoucherOut.model_validate(dict(voucher))
+
+
+class RegistrationVoucherOut(BaseModel):
+    voucher: VoucherOut | None = None
+    void_reason: str | None = None
+    qr_payload: str | None = Field(default=None, description="What the voucher's QR code holds (signed), while issued")
+    rejected_reason: Literal["no_origin_station", "unknown_station"] | None = None
+
+
+@router.get(
+    "/registrations/{registration_id}/voucher",
+    response_model=RegistrationVoucherOut,
+    tags=["vouchers"],
+    responses={404: {"description": "Neither a voucher nor a refusal for this registration (yet)"}},
+)
+async def get_registration_voucher(registration_id: uuid.UUID, request: Request) -> Any:
+    """For the participant's page: the voucher of a registration, with its QR payload, or why it has none.
+
+    Not rate-limited per address: every participant comes through the web front-end's one address, and a
+    random registration id (UUID4, 122 random bits) cannot be enumerated the way a short voucher code can."""
+    voucher, rejected = await vouchers.of_registration(request.app.state.runtime.pool, registration_id)
+    if voucher is None and rejected is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no voucher for this registration yet")
+    if voucher is None:
+        return RegistrationVoucherOut(rejected_reason=rejected)
+    qr = None
+    if voucher["status"] == "issued":
+        qr = request.app.state.signer.qr_payload(
+            code=voucher["code"],
+            valid_on=voucher["valid_on"],
+            origin_station_id=voucher["origin_station_id"],
+            holder_name=voucher["holder_name"],
+        )
+    return RegistrationVoucherOut(
+        voucher=VoucherOut.model_validate(dict(voucher)), void_reason=voucher["void_reason"], qr_payload=qr
+    )
 
 
 @router.post(

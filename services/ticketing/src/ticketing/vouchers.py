@@ -116,5 +116,20 @@ async def by_code(
     )
 
 
+async def of_registration(pool: asyncpg.Pool, registration_id: uuid.UUID) -> tuple[asyncpg.Record | None, str | None]:
+    """The registration's current voucher (the last of its replacements), else why it has none (a rejection
+    reason), else (None, None): not yet."""
+    voucher = await pool.fetchrow(
+        "SELECT code, status, holder_name, origin_station_id, origin_name_fr, origin_name_nl, valid_on, void_reason"
+        " FROM vouchers v WHERE registration_id = $1"
+        " AND NOT EXISTS (SELECT 1 FROM vouchers newer WHERE newer.replaces = v.id)",
+        registration_id,
+    )
+    if voucher is not None:
+        return voucher, None
+    reason = await pool.fetchval("SELECT reason FROM voucher_rejections WHERE registration_id = $1", registration_id)
+    return None, reason
+
+
 async def mark_used(conn: asyncpg.Connection, voucher_id: uuid.UUID, at: datetime) -> None:
     await conn.execute("UPDATE vouchers SET status = 'used', used_at = $2 WHERE id = $1", voucher_id, at)

@@ -60,6 +60,13 @@ async def lock_upcoming_sessions_of(conn: asyncpg.Connection, workshop_id: uuid.
     return [row["id"] for row in rows]
 
 
+async def session_by_id(pool: asyncpg.Pool, session_id: uuid.UUID) -> asyncpg.Record | None:
+    return await pool.fetchrow(
+        "SELECT *, capacity - seats_taken AS seats_left, waiting AS waitlist_length FROM sessions WHERE id = $1",
+        session_id,
+    )
+
+
 async def list_sessions(
     pool: asyncpg.Pool,
     *,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from ..domain import Refused
 from ..service_layer import registrations
 from ..service_layer.answers import STATUS_OF_REFUSAL, RegisteredOut, RegistrationOut
-from ..service_layer.programme import SessionFilter, list_sessions
+from ..service_layer.programme import SessionFilter, list_sessions, session_by_id
 from .dependencies import IntakeDep, Uow
 from .responses import IdempotencyKey, keyed, render, respond
 
@@ -81,6 +81,20 @@ async def get_sessions(
     return [dict(r) for r in rows]
 
 
+@router.get(
+    "/sessions/{session_id}",
+    response_model=SessionOut,
+    tags=["programme"],
+    responses={404: {"description": "Unknown session"}},
+)
+async def get_session(session_id: uuid.UUID, uow: Uow) -> dict:
+    """One session, past or cancelled included: what a participant's own page shows."""
+    row = await session_by_id(uow.pool, session_id)
+    if row is None:
+        raise HTTPException(404, "no session with this id")
+    return dict(row)
+
+
 @router.post(
     "/sessions/{session_id}/registrations",
     status_code=201,
@@ -112,14 +126,18 @@ async def _own_registration(registration_id: uuid.UUID, token: str, conn):
     return row
 
 
-@router.get("/registrations/{registration_id}", response_model=RegistrationOut, tags=["registration"])
+class OwnRegistrationOut(RegistrationOut):
+    wants_voucher: bool = Field(description="Whether the participant asked for the train voucher")
+
+
+@router.get("/registrations/{registration_id}", response_model=OwnRegistrationOut, tags=["registration"])
 async def get_registration(
     registration_id: uuid.UUID, uow: Uow, token: str = Query(description="The manage token")
-) -> RegistrationOut:
+) -> OwnRegistrationOut:
     async with uow.pool.acquire() as conn:
         row = await _own_registration(registration_id, token, conn)
         position = await registrations.waitlist_position(conn, row)
-    return _out(row, waitlist_position=position)
+    return OwnRegistrationOut(**_out(row, waitlist_position=position).model_dump(), wants_voucher=row["wants_voucher"])
 
 
 def _out(row, **changes) -> RegistrationOut:

@@ -144,3 +144,8 @@ async def cancel_workshop(conn: asyncpg.Connection, workshop_id: uuid.UUID, reas
 async def list_sessions(pool: asyncpg.Pool, f: SessionFilter) -> list[asyncpg.Record]:
     """Upcoming scheduled sessions matching the filter, soonest first."""
     return await sql.list_sessions(pool, **asdict(f))
+
+
+async def session_by_id(pool: asyncpg.Pool, session_id: uuid.UUID) -> asyncpg.Record | None:
+    """One session, whatever its status or time, with its seats left and waiting line."""
+    return await sql.session_by_id(pool, session_id)

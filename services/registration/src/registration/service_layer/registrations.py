@@ -66,8 +66,10 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def manage_url(public_url: str, registration_id: uuid.UUID, token: str) -> str:
-    return f"{public_url.rstrip('/')}/registrations/{registration_id}?token={token}"
+def manage_url(public_url: str, registration_id: uuid.UUID, token: str, language: str) -> str:
+    """The participant's page on the web front-end. The token rides in the fragment, which browsers never
+    send to a server, so it lands in no access log (see docs/adr/0005)."""
+    return f"{public_url.rstrip('/')}/registrations/{registration_id}?lang={language}#token={token}"
 
 
 async def register_many(
@@ -105,7 +107,7 @@ async def register_many(
         registration_id = row["registration_id"]
         registration = {**person, "id": registration_id}
         session = {**row, "id": session_id}
-        url = manage_url(public_url, registration_id, tokens[registration_id])
+        url = manage_url(public_url, registration_id, tokens[registration_id], person["language"])
         if row["outcome"] == rules.CONFIRMED:
             events.append(messages.confirmed(registration, session, url))
         else:

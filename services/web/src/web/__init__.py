@@ -1,0 +1,1 @@
+"""Participant pages: server-rendered HTML over registration's and ticketing's public HTTP APIs."""
