@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 SERVICES := $(filter-out web,$(notdir $(wildcard services/*)))
 
 .PHONY: help install browser-tools demo mailbox up down status test test-unit lint seed report bench bench-registration \
-	bench-ticketing bench-notifications contracts release-schemas replay-dlq dlq-sizes images k8s-smoke prometheus
+	bench-ticketing bench-notifications chaos contracts release-schemas replay-dlq dlq-sizes images k8s-smoke prometheus
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ bench-ticketing: install ## vouchers per second ticketing's consumer issues on r
 
 bench-notifications: install ## messages per second notifications delivers to a local SMTP server
 	@$(VENV_PY) bench/notifications_throughput.py
+
+chaos: install ## 1,000 registrations through every fault of tests/faults at once, on a stack of its own; prints a table
+	@$(VENV_PY) bench/chaos.py
 
 contracts: install ## regenerate the JSON Schema files and AsyncAPI documents, then run the compatibility guard
 	@$(VENV_PY) -m atelier_schemas json-schema schemas/jsonschema
