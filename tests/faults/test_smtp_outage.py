@@ -85,6 +85,18 @@ async def failures_since(bootstrap, before, ids) -> list:
     ]
 
 
+async def every_failure_published(bootstrap, before, ids) -> list:
+    """One NotificationFailed per message, waited for: the relay publishes them just after the commits."""
+    failures: list = []
+
+    async def all_there() -> bool:
+        failures[:] = await failures_since(bootstrap, before, ids)
+        return len({headers_of(r)["ce_id"] for r in failures}) == len(ids)
+
+    assert await eventually(all_there, timeout=30), f"{len(failures)} of {len(ids)} failures published"
+    return failures
+
+
 async def test_messages_own_failures_beyond_the_window_end_failed_on_kafka_and_in_the_admin_log(faults, notifications):
     before = await tally.end_offsets(faults.bootstrap, [NOTIFICATIONS_EVENTS])
     server = Controller(DeferEveryRecipient(), hostname=HOST, port=notifications.smtp_port)
@@ -99,8 +111,7 @@ async def test_messages_own_failures_beyond_the_window_end_failed_on_kafka_and_i
     finally:
         server.stop()
 
-    failures = await failures_since(faults.bootstrap, before, ids)
-    assert len({headers_of(r)["ce_id"] for r in failures}) == MESSAGES
+    failures = await every_failure_published(faults.bootstrap, before, ids)
     assert all(payload(r)["error"].startswith("451") and payload(r)["attempts"] >= 1 for r in failures)
     for registration_id in ids:
         [message] = await admin_log(notifications, registration_id)
@@ -119,8 +130,7 @@ async def test_smtp_down_three_times_the_window_fails_every_message_on_kafka_and
         lambda: statuses_are(notifications.db, ids, {"failed": MESSAGES}), timeout=OUTAGE_SECONDS * 6
     ), notifications.log_tail()
 
-    failures = await failures_since(faults.bootstrap, before, ids)
-    assert len({headers_of(r)["ce_id"] for r in failures}) == MESSAGES
+    failures = await every_failure_published(faults.bootstrap, before, ids)
     assert all(payload(r)["error"] for r in failures)
     for registration_id in ids:
         [message] = await admin_log(notifications, registration_id)
