@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -14,9 +15,15 @@ EXTRA_ENV = {"registration": {"REGISTRATION_WORKERS": "2"}}
 
 
 @pytest.fixture(scope="session")
-def services(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def service_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where each service writes its log, `<name>.log`."""
+    return tmp_path_factory.mktemp("service-logs")
+
+
+@pytest.fixture(scope="session")
+def services(infra: dict[str, str], service_logs: Path) -> Iterator[dict[str, str]]:
     """Base URLs of the running services; registration's email links point at the web pages."""
-    with running(SERVICES, infra, tmp_path_factory.mktemp("service-logs"), EXTRA_ENV) as urls:
+    with running(SERVICES, infra, service_logs, EXTRA_ENV) as urls:
         yield urls
 
 
