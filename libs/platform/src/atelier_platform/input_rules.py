@@ -7,6 +7,7 @@ a 422 names the fields and the rules they broke, never the input (which may be l
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,6 +36,25 @@ def install_input_rules(app: FastAPI, settings: InputSettings | None = None) -> 
     settings = settings or InputSettings()
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_problem)
+    document_body_refusals(app, settings.max_body_bytes)
+
+
+def document_body_refusals(app: FastAPI, limit: int) -> None:
+    """Every operation taking a body lists the two answers it gets before validation: 400 and 413."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            for path in document.get("paths", {}).values():
+                for operation in path.values():
+                    if isinstance(operation, dict) and "requestBody" in operation:
+                        responses = operation.setdefault("responses", {})
+                        responses.setdefault("400", {"description": "The body is not JSON"})
+                        responses.setdefault("413", {"description": f"The body is over {limit} bytes"})
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 async def validation_problem(request: Request, error: Exception) -> JSONResponse:

@@ -131,7 +131,12 @@ class OwnRegistrationOut(RegistrationOut):
     wants_voucher: bool = Field(description="Whether the participant asked for the train voucher")
 
 
-@router.get("/registrations/{registration_id}", response_model=OwnRegistrationOut, tags=["registration"])
+@router.get(
+    "/registrations/{registration_id}",
+    response_model=OwnRegistrationOut,
+    tags=["registration"],
+    responses={404: {"description": "Unknown registration or wrong token"}},
+)
 async def get_registration(
     registration_id: uuid.UUID,
     uow: Uow,
