@@ -34,7 +34,7 @@ async def test_the_same_idempotency_key_replays_the_first_response_and_registers
 
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
-    assert other.status_code == 422 and "different request" in other.json()["detail"]
+    assert other.status_code == 422 and other.json()["detail"][0]["type"] == "idempotency_key_reused"
     count = await registration_db.fetchval(
         "SELECT count(*) FROM registrations WHERE session_id = $1", uuid.UUID(session_id)
     )
