@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, StringConstraints, ValidationError
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+)
 
 NAME_MAX_LENGTH = 200
 COMPANY_MAX_LENGTH = 200
@@ -58,6 +67,28 @@ def within_century(value: date) -> date:
     return value
 
 
+def _email(value: str, *, smtputf8: bool) -> str:
+    try:
+        address = validate_email(value, check_deliverability=False, allow_smtputf8=smtputf8)
+    except EmailNotValidError:
+        raise ValueError("not an email address every mail server can take (ASCII before the @)") from None
+    # The domain in its ASCII (punycode) form: a mail server without SMTPUTF8 takes no other.
+    return address.ascii_email or address.normalized
+
+
+def deliverable_email(value: str) -> str:
+    """At the door: an ASCII local part, the domain as punycode."""
+    return _email(value, smtputf8=False)
+
+
+def email_as_sent(value: str) -> str:
+    """Read from an event: any valid address, an ASCII domain never rewritten into Unicode."""
+    return _email(value, smtputf8=True)
+
+
+_EMAIL_SCHEMA = WithJsonSchema({"type": "string", "format": "email"})
+Email = Annotated[str, AfterValidator(deliverable_email), _EMAIL_SCHEMA]
+EventEmail = Annotated[str, AfterValidator(email_as_sent), _EMAIL_SCHEMA]
 SessionTime = Annotated[AwareDatetime, AfterValidator(within_session_window)]
 Day = Annotated[date, AfterValidator(within_century)]
 PersonName = line(NAME_MAX_LENGTH, min_length=1)
@@ -76,7 +107,7 @@ class Registrant(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: PersonName
-    email: EmailStr
+    email: Email
     phone: Phone | None = None
     company: Company | None = None
     origin_station_id: StationId | None = None

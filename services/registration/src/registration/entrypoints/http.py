@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from atelier_platform.logs import correlation_id
-from atelier_schemas.limits import LINE_PATTERN, Company, Day, PersonName, Phone, StationId
+from atelier_schemas.limits import LINE_PATTERN, Company, Day, Email, PersonName, Phone, StationId
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..domain import Refused
 from ..service_layer import registrations
@@ -50,7 +50,7 @@ class RegistrationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: PersonName = Field(examples=["Lena Peeters"])
-    email: EmailStr = Field(examples=["lena@example.be"])
+    email: Email = Field(examples=["lena@example.be"])
     language: Language = Field(description="Language of the emails the participant gets")
     phone: Phone | None = Field(default=None, examples=["+32 470 12 34 56"])
     profile: Profile = Field(default="other")
