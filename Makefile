@@ -6,10 +6,10 @@ UV_VERSION := 0.13.8
 SERVICES := $(filter-out web,$(notdir $(wildcard services/*)))
 
 .PHONY: help install browser-tools demo mailbox up down status test test-unit lint seed report bench-registration bench-ticketing \
-	bench-notifications contracts release-schemas replay-dlq dlq-sizes
+	bench-notifications contracts release-schemas replay-dlq dlq-sizes images k8s-smoke
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 install: ## install uv if missing, then the locked workspace into .venv, and the pinned npm assets of /docs and /asyncapi
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
@@ -76,3 +76,9 @@ replay-dlq: install ## move dead letters back: DLQ=<topic>.dlq [GROUP=<consumer 
 
 dlq-sizes: install ## records waiting in each dead-letter topic of KAFKA_BOOTSTRAP_SERVERS
 	@$(VENV_PY) -m atelier_platform.topics dlq-sizes
+
+images: install ## build one image per service (podman, installed when missing, or docker); prints their sizes
+	@$(VENV_PY) deploy/images/build.py --quiet
+
+k8s-smoke: install ## build the images, run the Kubernetes `local` overlay under podman kube play, walk a registration, drain a pod
+	@$(VENV_PY) deploy/k8s/smoke.py

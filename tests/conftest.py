@@ -31,7 +31,9 @@ REQUIRED = (
 @pytest.fixture(scope="session")
 def infra() -> dict[str, str]:
     if all(os.environ.get(name) for name in REQUIRED):
-        return {name: os.environ[name] for name in REQUIRED}
+        # The services the tests start migrate their databases, as in the local stack.
+        migrate = {f"{service}_MIGRATE_ON_START": "true" for service in ("REGISTRATION", "TICKETING", "NOTIFICATIONS")}
+        return {**{name: os.environ[name] for name in REQUIRED}, **migrate}
     sys.path.insert(0, str(ROOT / "deploy" / "local"))
     import stack
 

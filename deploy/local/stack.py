@@ -688,6 +688,8 @@ def infra_env(name: str, state: dict) -> dict[str, str]:
     env["TICKETING_SIGNING_KEY"] = state["ticketing_signing_key"]
     env["TICKETING_CONDUCTOR_TOKEN"] = state["ticketing_conductor_token"]
     env["NOTIFICATIONS_ADMIN_TOKEN"] = state["notifications_admin_token"]
+    # One copy of each service on its own database: each migrates as it starts.
+    env.update({f"{service.upper()}_MIGRATE_ON_START": "true" for service in SERVICES})
     return env
 
 

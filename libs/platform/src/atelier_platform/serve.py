@@ -1,4 +1,8 @@
-"""`python -m <service> [serve|migrate|<command>]`: migrate, then serve HTTP and Kafka in one process."""
+"""`python -m <service> [serve|migrate|<command>]`: serve HTTP and Kafka in one process, or migrate, or a command.
+
+Where several replicas start at once (Kubernetes), migrations run once as a Job (`migrate`) and
+`serve` leaves the schema alone; a single copy (the local stack) sets `<SERVICE>_MIGRATE_ON_START`.
+"""
 
 from __future__ import annotations
 
@@ -38,37 +42,29 @@ def run_service(
     port: int,
     commands: Mapping[str, Command] | None = None,
 ) -> None:
-    """Every command migrates first; `serve` (the default) then runs the service."""
+    """`migrate` and the one-off commands migrate first; `serve` (the default) only when told to."""
     commands = commands or {}
     command, args = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("serve", [])
     if command not in {"serve", "migrate", *commands}:
         sys.exit(f"usage: python -m {name} [{'|'.join(['serve', 'migrate', *commands])}]")
     # One-off commands print their own output; keep their logs to warnings.
     logs.configure(name, settings.log_level if command == "serve" else "WARNING")
-    applied = migrate(database_url, migrations)
-    structlog.get_logger(name).info("migrations applied", count=applied)
+    if command != "serve" or settings.migrate_on_start:
+        applied = migrate(database_url, migrations)
+        structlog.get_logger(name).info("migrations applied", count=applied)
     if command == "migrate":
         return
     if command in commands:
         sys.exit(asyncio.run(commands[command](args)))
+    served = {
+        "host": settings.host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": HTTP_GRACE,
+    }
     if settings.workers > 1:  # each worker builds its own app from the environment
         os.environ[_SERVICE_VARIABLE] = name
-        uvicorn.run(
-            "atelier_platform.serve:worker_app",
-            factory=True,
-            workers=settings.workers,
-            host=settings.host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=HTTP_GRACE,
-        )
+        uvicorn.run("atelier_platform.serve:worker_app", factory=True, workers=settings.workers, **served)
     else:
-        uvicorn.run(
-            create_app(),
-            host=settings.host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=HTTP_GRACE,
-        )
+        uvicorn.run(create_app(), **served)

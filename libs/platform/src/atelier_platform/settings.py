@@ -16,4 +16,7 @@ class ServiceSettings(BaseSettings):
     workers: int = Field(
         default=1, ge=1, le=16, description="Processes serving HTTP and consuming; each has its own pool"
     )
+    migrate_on_start: bool = Field(
+        default=False, description="Apply migrations before serving; off where a Job applies them once"
+    )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL"))
