@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import asyncpg
 import pytest
 from atelier_platform import logs
 from atelier_platform.error_text import describe
-from atelier_platform.settings import ServiceSettings
 from atelier_schemas import InvalidEnvelope, RegistrationConfirmed
 from pydantic import ValidationError
 
@@ -53,8 +53,22 @@ def test_a_logged_traceback_shows_the_description_not_the_detail():
     assert EMAIL not in json.dumps(rendered, default=str)
 
 
-def test_a_refused_setting_is_named_without_its_value(monkeypatch):
-    monkeypatch.setenv("WORKERS", "secret-looking-value")
+SETTINGS = [
+    ("atelier_platform.settings", "ServiceSettings", "WORKERS"),
+    ("atelier_platform.db", "PoolTimeouts", "DATABASE_ACQUIRE_TIMEOUT"),
+    ("atelier_platform.topics", "TopicSettings", "KAFKA_TOPIC_PARTITIONS"),
+    ("atelier_platform.input_rules", "InputSettings", "MAX_BODY_BYTES"),
+    ("registration.config", "Settings", "REGISTRATION_WORKERS"),
+    ("ticketing.config", "Settings", "TICKETING_WORKERS"),
+    ("notifications.config", "Settings", "NOTIFICATIONS_WORKERS"),
+    ("web.config", "Settings", "WEB_PORT"),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "variable"), SETTINGS)
+def test_every_settings_class_names_a_refused_value_without_repeating_it(monkeypatch, module, name, variable):
+    monkeypatch.setenv(variable, "secret-looking-value")
+    settings = getattr(importlib.import_module(module), name)
     with pytest.raises(ValidationError) as caught:
-        ServiceSettings()
-    assert "workers" in str(caught.value) and "secret-looking-value" not in str(caught.value)
+        settings()
+    assert "secret-looking-value" not in str(caught.value)
