@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -22,12 +23,16 @@ def trace_receiver() -> Iterator[TraceReceiver]:
 
 
 @pytest.fixture(scope="session")
-def services(
-    infra: dict[str, str], trace_receiver: TraceReceiver, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, str]]:
+def service_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where each service writes its log, `<name>.log`."""
+    return tmp_path_factory.mktemp("service-logs")
+
+
+@pytest.fixture(scope="session")
+def services(infra: dict[str, str], trace_receiver: TraceReceiver, service_logs: Path) -> Iterator[dict[str, str]]:
     """Base URLs of the running services, tracing to `trace_receiver`; registration's links point at the web pages."""
     tracing = {"OTEL_EXPORTER_OTLP_ENDPOINT": trace_receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"}
-    with running(SERVICES, {**infra, **tracing}, tmp_path_factory.mktemp("service-logs"), EXTRA_ENV) as urls:
+    with running(SERVICES, {**infra, **tracing}, service_logs, EXTRA_ENV) as urls:
         yield urls
 
 

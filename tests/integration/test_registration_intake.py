@@ -90,7 +90,7 @@ async def test_requests_sharing_an_idempotency_key_register_once_and_replay_the_
         responses = await asyncio.gather(*(intake.register(apply(session["id"], who), key, digest) for _ in range(5)))
         mismatch = await intake.register(apply(session["id"], person("other")), key, b"request-2")
 
-    assert mismatch.status == 422 and "different request" in mismatch.body["detail"]
+    assert mismatch.status == 422 and mismatch.body["detail"][0]["type"] == "idempotency_key_reused"
     assert [answer(r) for r in responses] == [answer(responses[0])] * 5 and responses[0].status == 201
     assert sorted("true" if r.replayed else "first" for r in responses) == ["first"] + ["true"] * 4
     stored = await registration_pool.fetchval("SELECT count(*) FROM registrations WHERE session_id = $1", session["id"])

@@ -7,30 +7,96 @@ Every text that reaches an event is bounded here, so no event can outgrow what K
 
 from __future__ import annotations
 
-import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints, ValidationError
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+)
 
 NAME_MAX_LENGTH = 200
 COMPANY_MAX_LENGTH = 200
+TITLE_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 5000
+ROOM_MAX_LENGTH = 100
+REASON_MAX_LENGTH = 500
 PHONE_PATTERN = r"^\+?[0-9 ()./-]{6,40}$"
 STATION_ID_PATTERN = r"^\d{9}$"
 PROFILES = ("entrepreneur", "student", "job_seeker", "other")
-# C0 and C1 control characters (line breaks and tabs included): none belongs in a name.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# One line of text: no C0 or C1 control character (NUL, line breaks and tabs included). A pattern rather
+# than a validator, so the JSON Schemas carry the rule; a lone surrogate fails it too (it is no text).
+LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+# Several lines (a description): tabs and line breaks allowed, no other control character.
+LINES_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 
 
-def no_control_characters(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
+def line(max_length: int, min_length: int = 0) -> object:
+    """One line of free text within `max_length` characters."""
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=LINE_PATTERN)]
+
+
+def lines(max_length: int, min_length: int = 0) -> object:
+    """Free text of several lines within `max_length` characters."""
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=LINES_PATTERN)]
+
+
+# Sessions are planned from a year back (corrections) to two years ahead; a date filter stays within this
+# century. Outside, a typo (year 43 or 9983) or a probe, refused before any date arithmetic can overflow.
+SESSION_WINDOW_BEHIND = timedelta(days=366)
+SESSION_WINDOW_AHEAD = timedelta(days=2 * 366)
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def within_session_window(value: datetime) -> datetime:
+    now = datetime.now(UTC)
+    if not 2 <= value.year <= 9998 or not now - SESSION_WINDOW_BEHIND <= value <= now + SESSION_WINDOW_AHEAD:
+        raise ValueError("must be within the past year and the next two years")
     return value
 
 
-PersonName = Annotated[
-    str, StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH), AfterValidator(no_control_characters)
-]
-Company = Annotated[str, StringConstraints(max_length=COMPANY_MAX_LENGTH), AfterValidator(no_control_characters)]
+def within_century(value: date) -> date:
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValueError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}")
+    return value
+
+
+def _email(value: str, *, smtputf8: bool) -> str:
+    try:
+        address = validate_email(value, check_deliverability=False, allow_smtputf8=smtputf8)
+    except EmailNotValidError:
+        raise ValueError("not an email address every mail server can take (ASCII before the @)") from None
+    # The domain in its ASCII (punycode) form: a mail server without SMTPUTF8 takes no other.
+    return address.ascii_email or address.normalized
+
+
+def deliverable_email(value: str) -> str:
+    """At the door: an ASCII local part, the domain as punycode."""
+    return _email(value, smtputf8=False)
+
+
+def email_as_sent(value: str) -> str:
+    """Read from an event: any valid address, an ASCII domain never rewritten into Unicode."""
+    return _email(value, smtputf8=True)
+
+
+_EMAIL_SCHEMA = WithJsonSchema({"type": "string", "format": "email"})
+Email = Annotated[str, AfterValidator(deliverable_email), _EMAIL_SCHEMA]
+EventEmail = Annotated[str, AfterValidator(email_as_sent), _EMAIL_SCHEMA]
+SessionTime = Annotated[AwareDatetime, AfterValidator(within_session_window)]
+Day = Annotated[date, AfterValidator(within_century)]
+PersonName = line(NAME_MAX_LENGTH, min_length=1)
+Company = line(COMPANY_MAX_LENGTH)
+Title = line(TITLE_MAX_LENGTH, min_length=1)
+Description = lines(DESCRIPTION_MAX_LENGTH, min_length=1)
+Room = line(ROOM_MAX_LENGTH, min_length=1)
+Reason = line(REASON_MAX_LENGTH, min_length=1)
 Phone = Annotated[str, StringConstraints(max_length=40, pattern=PHONE_PATTERN)]
 StationId = Annotated[str, StringConstraints(pattern=STATION_ID_PATTERN)]
 
@@ -41,7 +107,7 @@ class Registrant(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: PersonName
-    email: EmailStr
+    email: Email
     phone: Phone | None = None
     company: Company | None = None
     origin_station_id: StationId | None = None

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from .base import Contract, Message, example_of
+from .limits import EventEmail
 from .topics import REGISTRATION_EVENTS
 
 Language = Literal["fr", "nl", "en"]
@@ -16,7 +17,7 @@ Language = Literal["fr", "nl", "en"]
 
 class Participant(Contract):
     name: str = Field(description="Full name as the participant typed it.", examples=["Lena Peeters"])
-    email: EmailStr = Field(description="Where every message goes.", examples=["lena@example.be"])
+    email: EventEmail = Field(description="Where every message goes.", examples=["lena@example.be"])
     language: Language = Field(description="Language of every message to them.", examples=["nl"])
 
 

@@ -18,6 +18,7 @@ from atelier_schemas import CloudEvent, InvalidEnvelope, Message, parse
 from atelier_schemas.topics import dead_letter
 from pydantic import ValidationError
 
+from .error_text import describe
 from .errors import is_transient
 from .logs import correlation_id
 from .metrics import DEAD_LETTERS
@@ -78,14 +79,14 @@ class EventConsumer:
                     await self.dead_letter(record, exc)
                     return
                 if attempt == self._max_attempts:
-                    log.warning("giving up for now; the record will be redelivered", error=str(exc))
+                    log.warning("giving up for now; the record will be redelivered", error=describe(exc))
                     raise
                 delay = min(self._max_backoff, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
                 log.warning(
                     "transient failure, retrying",
                     attempt=attempt,
                     delay=round(delay, 2),
-                    error=str(exc),
+                    error=describe(exc),
                     event_id=event.id,
                 )
                 await asyncio.sleep(delay)
@@ -107,7 +108,7 @@ class EventConsumer:
         return True
 
     async def dead_letter(self, record: ConsumerRecord, error: Exception) -> None:
-        reason = f"{type(error).__name__}: {error}"[:2000]
+        reason = describe(error)[:2000]
         headers = [
             *(record.headers or ()),
             ("dlq_consumer_group", self.group.encode()),

@@ -31,7 +31,7 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 class PoolTimeouts(BaseSettings):
     """How long a database call may take before it fails (and is retried as transient), in seconds."""
 
-    model_config = SettingsConfigDict(env_prefix="DATABASE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DATABASE_", extra="ignore", hide_input_in_errors=True)
 
     acquire_timeout: float = Field(default=10, gt=0, description="waiting for a free pool connection")
     command_timeout: float = Field(default=30, gt=0, description="one query, measured by the client")

@@ -8,6 +8,8 @@ from contextvars import ContextVar
 
 import structlog
 
+from .error_text import RedactedTraceback
+
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
 
@@ -18,8 +20,8 @@ def _add_correlation_id(_: object, __: str, event_dict: dict) -> dict:
     return event_dict
 
 
-# Tracebacks without local variables: locals would carry names and email addresses into logs.
-tracebacks = structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
+# Tracebacks without local variables or exception messages: both can carry names and email addresses.
+tracebacks = structlog.processors.ExceptionRenderer(RedactedTraceback())
 
 
 def configure(service: str, level: str = "INFO") -> None:

@@ -27,7 +27,7 @@ DAY_MS = 24 * 3600 * 1000
 
 
 class TopicSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KAFKA_TOPIC_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="KAFKA_TOPIC_", extra="ignore", hide_input_in_errors=True)
 
     partitions: int = Field(default=6, ge=1, description="Partitions of each new topic")
     replication_factor: int = Field(default=1, ge=1, description="Copies of each partition (3 in production)")

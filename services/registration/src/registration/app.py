@@ -13,6 +13,7 @@ from atelier_platform.asyncapi import declare_publishers
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.docs_assets import serve_docs_offline
 from atelier_platform.http import install_common
+from atelier_platform.input_rules import install_input_rules
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
 from atelier_schemas import CancelRegistration, RegisterParticipant
@@ -83,5 +84,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(http.router)
     app.include_router(admin_http.router)
     install_common(app, "registration")
+    install_input_rules(app)
     serve_docs_offline(app)
     return app

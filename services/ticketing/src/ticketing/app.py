@@ -9,6 +9,7 @@ from atelier_platform.asyncapi import declare_publishers
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.docs_assets import serve_docs_offline
 from atelier_platform.http import install_common
+from atelier_platform.input_rules import install_input_rules
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
 from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
@@ -57,5 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.lookup_limiter = TokenBuckets(settings.lookup_burst, settings.lookups_per_minute / 60)
     app.include_router(router)
     install_common(app, "ticketing")
+    install_input_rules(app)
     serve_docs_offline(app)
     return app

@@ -19,8 +19,7 @@ class DatabaseSettings(ServiceSettings):
 
 
 class Settings(DatabaseSettings):
-    # A refused secret must not be echoed into the start-up log.
-    model_config = SettingsConfigDict(env_prefix="TICKETING_", extra="ignore", hide_input_in_errors=True)
+    model_config = SettingsConfigDict(env_prefix="TICKETING_", extra="ignore")
 
     port: int = 8002
     voucher_price_eur: Decimal = Decimal("9.60")

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from atelier_platform.http import add_correlation_id
+from atelier_platform.input_rules import install_input_rules
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(Unavailable, pages.unavailable)
     add_correlation_id(app)
+    install_input_rules(app)
 
     @app.get("/healthz", include_in_schema=False)
     @app.get("/readyz", include_in_schema=False)

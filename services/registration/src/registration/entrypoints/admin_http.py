@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Literal
 
 from atelier_platform.http import bearer_token
+from atelier_schemas.limits import LINE_PATTERN, Description, PersonName, Reason, Room, SessionTime, Title
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..adapters.report import build_report
 from ..domain import Refused
@@ -18,7 +19,17 @@ from .http import Language, SessionOut, refusal_to_http
 from .responses import IdempotencyKey, respond
 
 require_admin = bearer_token("admin", "admin_token")
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/admin",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    responses={
+        401: {"description": "No admin token"},
+        403: {"description": "Wrong admin token"},
+        404: {"description": "Unknown workshop, session or code"},
+        409: {"description": "The programme or the registration does not allow it"},
+    },
+)
 Topic = Literal["online_visibility", "social_media", "seo", "e_commerce", "digital_marketing", "other"]
 
 
@@ -26,12 +37,12 @@ class WorkshopIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     topic: Topic
-    title_fr: str = Field(min_length=1, max_length=200)
-    title_nl: str = Field(min_length=1, max_length=200)
-    title_en: str = Field(min_length=1, max_length=200)
-    description_fr: str = Field(min_length=1, max_length=5000)
-    description_nl: str = Field(min_length=1, max_length=5000)
-    description_en: str = Field(min_length=1, max_length=5000)
+    title_fr: Title
+    title_nl: Title
+    title_en: Title
+    description_fr: Description
+    description_nl: Description
+    description_en: Description
     duration_minutes: int = Field(gt=0, le=8 * 60)
 
 
@@ -39,12 +50,12 @@ class WorkshopChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     topic: Topic | None = None
-    title_fr: str | None = Field(default=None, min_length=1, max_length=200)
-    title_nl: str | None = Field(default=None, min_length=1, max_length=200)
-    title_en: str | None = Field(default=None, min_length=1, max_length=200)
-    description_fr: str | None = Field(default=None, min_length=1, max_length=5000)
-    description_nl: str | None = Field(default=None, min_length=1, max_length=5000)
-    description_en: str | None = Field(default=None, min_length=1, max_length=5000)
+    title_fr: Title | None = None
+    title_nl: Title | None = None
+    title_en: Title | None = None
+    description_fr: Description | None = None
+    description_nl: Description | None = None
+    description_en: Description | None = None
     duration_minutes: int | None = Field(default=None, gt=0, le=8 * 60)
 
 
@@ -57,9 +68,9 @@ class WorkshopOut(WorkshopIn):
 class SessionPlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    starts_at: AwareDatetime = Field(examples=["2027-01-12T10:00:00+01:00"])
-    ends_at: AwareDatetime = Field(examples=["2027-01-12T12:00:00+01:00"])
-    room: str = Field(min_length=1, max_length=100, examples=["Room 2"])
+    starts_at: SessionTime = Field(examples=["2027-01-12T10:00:00+01:00"])
+    ends_at: SessionTime = Field(examples=["2027-01-12T12:00:00+01:00"])
+    room: Room = Field(examples=["Room 2"])
     language: Language
 
     @model_validator(mode="after")
@@ -75,28 +86,28 @@ class SessionIn(SessionPlanIn):
 
 
 class CoachingIn(SessionPlanIn):
-    coach: str = Field(min_length=1, max_length=200, examples=["Sofie Claes"])
+    coach: PersonName = Field(examples=["Sofie Claes"])
 
 
 class SessionChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    room: str | None = Field(default=None, min_length=1, max_length=100)
+    starts_at: SessionTime | None = None
+    ends_at: SessionTime | None = None
+    room: Room | None = None
     capacity: int | None = Field(default=None, gt=0, le=1000)
 
 
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500, examples=["Trainer ill"])
+    reason: Reason = Field(examples=["Trainer ill"])
 
 
 class CheckInIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(min_length=3, max_length=20, examples=["R-7KQ2M9PX"])
+    code: str = Field(min_length=3, max_length=20, pattern=LINE_PATTERN, examples=["R-7KQ2M9PX"])
 
 
 class CheckInOut(BaseModel):

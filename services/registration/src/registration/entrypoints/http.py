@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
 from atelier_platform.logs import correlation_id
-from atelier_schemas.limits import Company, PersonName, Phone, StationId
+from atelier_schemas.limits import LINE_PATTERN, Company, Day, Email, PersonName, Phone, StationId
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..domain import Refused
 from ..service_layer import registrations
@@ -21,6 +21,7 @@ from .responses import IdempotencyKey, keyed, render, respond
 Language = Literal["fr", "nl", "en"]
 Profile = Literal["entrepreneur", "student", "job_seeker", "other"]
 router = APIRouter()
+ManageToken = Annotated[str, Query(description="The manage token", max_length=200, pattern=LINE_PATTERN)]
 
 
 def refusal_to_http(refused: Refused) -> HTTPException:
@@ -49,7 +50,7 @@ class RegistrationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: PersonName = Field(examples=["Lena Peeters"])
-    email: EmailStr = Field(examples=["lena@example.be"])
+    email: Email = Field(examples=["lena@example.be"])
     language: Language = Field(description="Language of the emails the participant gets")
     phone: Phone | None = Field(default=None, examples=["+32 470 12 34 56"])
     profile: Profile = Field(default="other")
@@ -70,8 +71,8 @@ class RegistrationIn(BaseModel):
 @router.get("/sessions", response_model=list[SessionOut], tags=["programme"])
 async def get_sessions(
     uow: Uow,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: Day | None = None,
+    date_to: Day | None = None,
     topic: Literal["online_visibility", "social_media", "seo", "e_commerce", "digital_marketing", "coaching", "other"]
     | None = None,
     language: Language | None = None,
@@ -130,9 +131,16 @@ class OwnRegistrationOut(RegistrationOut):
     wants_voucher: bool = Field(description="Whether the participant asked for the train voucher")
 
 
-@router.get("/registrations/{registration_id}", response_model=OwnRegistrationOut, tags=["registration"])
+@router.get(
+    "/registrations/{registration_id}",
+    response_model=OwnRegistrationOut,
+    tags=["registration"],
+    responses={404: {"description": "Unknown registration or wrong token"}},
+)
 async def get_registration(
-    registration_id: uuid.UUID, uow: Uow, token: str = Query(description="The manage token")
+    registration_id: uuid.UUID,
+    uow: Uow,
+    token: ManageToken,
 ) -> OwnRegistrationOut:
     async with uow.pool.acquire() as conn:
         row = await _own_registration(registration_id, token, conn)
@@ -163,8 +171,8 @@ async def cancel_registration(
     registration_id: uuid.UUID,
     request: Request,
     uow: Uow,
+    token: ManageToken,
     idempotency_key: IdempotencyKey = None,
-    token: str = Query(description="The manage token"),
 ):
     async def action(conn):
         row = await _own_registration(registration_id, token, conn)

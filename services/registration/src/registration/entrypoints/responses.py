@@ -15,17 +15,21 @@ from ..service_layer.answers import Answer, Refusing
 from ..service_layer.unit_of_work import Keyed, UnitOfWork
 
 IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", description="Retry safely: the same key replays the first response")
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Retry safely: the same key replays the first response",
+    ),
 ]
 Action = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
 
 
 async def keyed(request: Request, key: str | None) -> Keyed:
-    """The key and the hash of the request it came with; 400 for a key out of bounds."""
+    """The key (its bounds checked by `IdempotencyKey`) and the hash of the request it came with."""
     if key is None:
         return Keyed()
-    if not 1 <= len(key) <= 200:
-        raise HTTPException(400, "Idempotency-Key must be 1 to 200 characters")
     digest = hashlib.sha256(request.method.encode() + request.url.path.encode() + await request.body()).digest()
     return Keyed(key, digest)
 

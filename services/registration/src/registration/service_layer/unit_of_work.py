@@ -71,5 +71,11 @@ async def _keep(conn: asyncpg.Connection, requests: Sequence[Keyed], answers: di
 async def _replay(conn: asyncpg.Connection, request: Keyed) -> Answer:
     digest, status, body = await keys.stored(conn, request.key)
     if digest != request.digest:
-        return Answer(422, {"detail": "this Idempotency-Key was already used with a different request"})
+        # The shape of every other 422, so clients (and the OpenAPI document) know one kind.
+        reused = {
+            "type": "idempotency_key_reused",
+            "loc": ["header", "Idempotency-Key"],
+            "msg": "this Idempotency-Key was already used with a different request",
+        }
+        return Answer(422, {"detail": [reused]})
     return Answer(status, body, replayed=True)
