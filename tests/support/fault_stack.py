@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 import stack  # noqa: E402
 
+from .waiting import answers_consuming  # noqa: E402
+
 SERVICES = ("registration", "ticketing", "notifications")
 
 
@@ -70,12 +72,8 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline and self.running:
-                try:
-                    response = await client.get(f"{self.url}/readyz", timeout=2)
-                    if response.status_code == 200 and response.json().get("kafka") == "ok":  # consuming, too
-                        return
-                except (httpx.HTTPError, ValueError):
-                    pass
+                if await answers_consuming(client, self.url):
+                    return
                 await asyncio.sleep(0.3)
         raise RuntimeError(f"{self.name} not ready; log tail:\n{self.log_tail()}")
 

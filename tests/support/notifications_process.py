@@ -21,6 +21,7 @@ from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_EVENTS, TICKETIN
 
 from .kafka import partition_count
 from .smtp_server import free_port
+from .waiting import answers_consuming
 
 TOPICS = (REGISTRATION_EVENTS, CATALOG_EVENTS, TICKETING_EVENTS)
 
@@ -73,12 +74,8 @@ class NotificationsProcess:
         deadline = asyncio.get_running_loop().time() + timeout
         async with httpx.AsyncClient() as client:
             while asyncio.get_running_loop().time() < deadline and self.running:
-                try:
-                    response = await client.get(f"{self.url}/readyz", timeout=2)
-                    if response.status_code == 200 and response.json().get("kafka") == "ok":  # consuming, too
-                        return
-                except (httpx.HTTPError, ValueError):
-                    pass
+                if await answers_consuming(client, self.url):
+                    return
                 await asyncio.sleep(0.3)
         raise RuntimeError(f"notifications not ready; log tail:\n{self.log_tail()}")
 
