@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 from notifications.config import Settings
 from notifications.delivery import Deliverer
-from notifications.smtp import Mailer
+from notifications.smtp import MailerPool
 
 
 def delivery_settings(port: int, **overrides) -> Settings:
@@ -19,11 +19,11 @@ def delivery_settings(port: int, **overrides) -> Settings:
 
 
 async def deliver_all(pool: asyncpg.Pool, port: int, deliverer: Deliverer | None = None, **overrides) -> None:
-    """Try every due message once, as a sender would."""
+    """Try every due message once, round after round, as the service's deliverer would."""
     settings = delivery_settings(port, **overrides)
-    deliverer, mailer = deliverer or Deliverer(settings), Mailer(settings)
+    deliverer, mailers = deliverer or Deliverer(settings), MailerPool(settings)
     try:
-        while await deliverer.deliver_next(pool, mailer):
+        while await deliverer.deliver_round(pool, mailers):
             pass
     finally:
-        await mailer.close()
+        await mailers.close()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.header import Header
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.policy import default
 from email.utils import format_datetime, parseaddr
 from typing import Any
 
@@ -16,6 +18,18 @@ from .centre import ADDRESS
 from .ics import method, session_entry
 from .qr import qr_png
 from .rendering import render
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The standard registry builds a new class for every header it parses; these are built once."""
+
+    @functools.cache  # noqa: B019 (one registry per process)
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        return super().__getitem__(name)
+
+
+# The default policy (the standard library's modern email API), with its header classes kept.
+POLICY = default.clone(header_factory=_HeaderClasses())
 
 
 def qr_content_id(message_id: str) -> str:
@@ -31,7 +45,7 @@ def build_email(row: Mapping[str, Any], *, sender: str) -> EmailMessage:
         context["qr_cid"] = qr_content_id(message_id)
     rendered = render(kind, language, row["name"], context)
 
-    email = EmailMessage()
+    email = EmailMessage(policy=POLICY)
     email["From"] = sender
     email["To"] = Address(display_name=row["name"], addr_spec=row["email"])
     set_subject(email, rendered.subject)

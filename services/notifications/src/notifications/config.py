@@ -32,7 +32,16 @@ class Settings(ServiceSettings):
     smtp_timeout: float = Field(default=10.0, gt=0, description="Seconds for each SMTP command")
     mail_from: str = "Atelier Brussels-Central <hello@atelier.brussels>"
 
-    senders: int = Field(default=2, ge=1, le=8, description="Messages sent side by side, one SMTP connection each")
+    smtp_connections: int = Field(
+        default=4,
+        ge=1,
+        le=8,
+        description="SMTP connections kept open during a burst, each carrying one message at a time; also the most"
+        " messages claimed (and sent side by side) in one delivery round",
+    )
+    smtp_messages_per_connection: int = Field(
+        default=100, ge=1, description="Messages sent over one SMTP connection before it is closed and opened again"
+    )
     give_up_after_hours: float = Field(
         default=48.0,
         gt=0,

@@ -1,8 +1,14 @@
-"""Sends pending messages through SMTP; the outcome of each attempt is committed with it.
+"""Sends pending messages through SMTP in rounds; the outcomes of a round are committed with it.
 
-A few senders work side by side (SKIP LOCKED), each on its own SMTP connection. Messages of one
-registration leave in the order of their causes: a message waits while an earlier one of the same
-registration is still pending. Retries are rows in the database, so they survive restarts.
+Each round claims up to `smtp_connections` due messages in one statement (FOR UPDATE SKIP LOCKED,
+so processes and replicas never claim the same message), sends them side by side over a pool of
+kept-open SMTP connections, one message per connection at a time, and records every outcome in
+one statement, in the transaction holding the claim. A process killed between the server's
+"250 OK" and that commit sends at most that round again: one message per connection.
+
+Messages of one registration leave in the order of their causes: a message waits while an
+earlier one of the same registration is still pending. Retries are rows in the database, so they
+survive restarts.
 
 An outage (the server unreachable, timing out, or refusing our session) is not the message's
 fault: it costs the message no attempt, and every sender pauses (a circuit breaker, with backoff)
@@ -19,7 +25,6 @@ import random
 import uuid
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import aiosmtplib
@@ -28,17 +33,17 @@ import structlog
 from atelier_platform import outbox
 from atelier_platform.metrics import EMAILS
 from atelier_platform.runtime import Runtime
-from atelier_platform.telemetry import span_under
+from atelier_platform.telemetry import current_traceparent, span_under
 from atelier_schemas import NotificationFailed, NotificationSent
 
 from . import SOURCE
 from .compose import build_email
 from .config import Settings
-from .smtp import SESSION_REFUSED, Mailer, ServerUnavailable, is_permanent, retry_delay
+from .smtp import SESSION_REFUSED, MailerPool, ServerUnavailable, is_permanent, retry_delay
 
 log = structlog.get_logger(__name__)
 
-NEXT_DUE = """
+DUE = """
 SELECT m.id, m.kind, m.registration_id, m.message_id, m.context, m.attempts, m.created_at, m.traceparent,
        now() - m.retry_window_from AS waiting, c.name, c.email, c.language
 FROM messages m JOIN contacts c USING (registration_id)
@@ -48,8 +53,23 @@ WHERE m.status = 'pending' AND m.next_attempt_at <= now()
       WHERE earlier.registration_id = m.registration_id AND earlier.status = 'pending'
         AND (earlier.caused_at, earlier.created_at, earlier.id) < (m.caused_at, m.created_at, m.id))
 ORDER BY m.next_attempt_at
-LIMIT 1
+LIMIT $1
 FOR UPDATE OF m SKIP LOCKED
+"""
+
+# One statement for a round's outcomes. `retry_in` NULL keeps the due time; a message still pending keeps its subject.
+RECORD = """
+UPDATE messages m SET
+    status = o.status,
+    attempts = o.attempts,
+    last_error = o.last_error,
+    subject = CASE WHEN o.status = 'pending' THEN m.subject ELSE o.subject END,
+    next_attempt_at = CASE WHEN o.retry_in IS NULL THEN m.next_attempt_at
+                           ELSE now() + make_interval(secs => o.retry_in) END,
+    sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE m.sent_at END
+FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::float8[])
+     AS o(id, status, attempts, last_error, subject, retry_in)
+WHERE m.id = o.id
 """
 
 SEND_ERRORS = (ServerUnavailable, aiosmtplib.SMTPException, OSError, ValueError)
@@ -122,6 +142,20 @@ async def requeue_failed(pool: asyncpg.Pool, registration_id: uuid.UUID | None =
     )
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt did to its message: the row's new values, and the event to announce, if any."""
+
+    status: str  # 'sent', 'pending' (to be retried) or 'failed'
+    attempts: int
+    error: str | None = None
+    subject: str | None = None
+    retry_in: float | None = None  # seconds until the next attempt; None keeps the due time
+    event: NotificationSent | NotificationFailed | None = None
+    traceparent: str | None = None  # of the attempt's span, carried by the event
+    outage: bool = False  # the server was out: no attempt charged
+
+
 class Deliverer:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -130,38 +164,35 @@ class Deliverer:
         self.counters = DeliveryCounters()
 
     def wake(self) -> None:
-        """Something was queued: every idle sender looks now rather than at its next poll."""
+        """Something was queued: an idle deliverer looks now rather than at its next poll."""
         self._wakeup.set()
         self._wakeup = asyncio.Event()
 
     async def run(self, runtime: Runtime) -> None:
-        await asyncio.gather(*(self._send_loop(runtime) for _ in range(self._settings.senders)))
-
-    async def _send_loop(self, runtime: Runtime) -> None:
-        mailer = Mailer(self._settings)
+        mailers = MailerPool(self._settings)
         try:
             while True:
                 wakeup = self._wakeup  # taken before looking, so a wake during the look is not lost
                 try:
-                    delivered = await self._finishing_on_shutdown(self.deliver_next(runtime.pool, mailer))
-                except Exception as exc:  # the database gone, or a bug: this sender must not die of it
+                    delivered = await self._finishing_on_shutdown(self.deliver_round(runtime.pool, mailers))
+                except Exception as exc:  # the database gone, or a bug: delivery must not die of it
                     log.warning("delivery loop failed, will retry", error=type(exc).__name__)
-                    delivered = False
+                    delivered = 0
                 if delivered:
                     continue
                 # Idle: announce what was sent (during a burst the relay's own polling batches it),
                 # and leave no connection for the server to time out.
                 runtime.relay.wake()
-                await mailer.close()
+                await mailers.close()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wakeup.wait(), self._settings.poll_seconds)
         finally:
-            mailer.drop()
+            mailers.drop()
 
     @staticmethod
-    async def _finishing_on_shutdown(attempt: Coroutine[Any, Any, bool]) -> bool:
-        """A shutdown lets the attempt in hand finish and commit: cut between the server's
-        "250 OK" and the commit, it would be sent again after the restart."""
+    async def _finishing_on_shutdown(attempt: Coroutine[Any, Any, int]) -> int:
+        """A shutdown lets the round in hand finish and commit: cut between the server's
+        "250 OK" and the commit, its messages would be sent again after the restart."""
         task = asyncio.ensure_future(attempt)
         try:
             return await asyncio.shield(task)
@@ -169,93 +200,100 @@ class Deliverer:
             await asyncio.wait([task])
             raise
 
-    async def deliver_next(self, pool: asyncpg.Pool, mailer: Mailer) -> bool:
-        """Try the next due message once; False when none is due, or the server is out and paused for."""
-        if self.breaker.is_open:
-            return False
-        async with pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(NEXT_DUE)
-            if row is None:
-                return False
-            with span_under("smtp send", row["traceparent"]):
-                await self._attempt(conn, row, mailer)
-        return True
+    async def deliver_round(self, pool: asyncpg.Pool, mailers: MailerPool) -> int:
+        """Try due messages once each, up to one per SMTP connection; how many were claimed.
 
-    async def _attempt(self, conn: asyncpg.Connection, row: Mapping[str, Any], mailer: Mailer) -> None:
+        0 when none is due, or the server is out and paused for."""
+        if self.breaker.is_open:
+            return 0
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(DUE, self._settings.smtp_connections)
+            if not rows:
+                return 0
+            outcomes = await asyncio.gather(*(self._attempt(row, mailers) for row in rows))
+            await self._record(conn, [(row, outcome) for row, outcome in zip(rows, outcomes, strict=True) if outcome])
+        pauses = [o.retry_in for o in outcomes if o is not None and o.outage and o.retry_in is not None]
+        if pauses:  # one try of the server per round, however many of its messages found it out
+            self.counters.outages += 1
+            EMAILS.labels("server_out").inc()
+            pause = round(max(pauses), 2)
+            log.warning("smtp server unavailable, pausing", retry_in=pause, outages=self.counters.outages)
+        return len(rows)
+
+    async def _attempt(self, row: Mapping[str, Any], mailers: MailerPool) -> Outcome | None:
+        """None: not tried, because another message of the round found the server out."""
+        with span_under("smtp send", row["traceparent"]):
+            traceparent = current_traceparent()
+            return await self._try(row, mailers, traceparent)
+
+    async def _try(self, row: Mapping[str, Any], mailers: MailerPool, traceparent: str | None) -> Outcome | None:
         attempts = row["attempts"] + 1
         try:
             email = build_email(row, sender=self._settings.mail_from)
         except Exception as exc:  # a template bug or an address no email can carry: retrying will not help
-            await self._fail(conn, row, attempts, f"cannot build the email: {type(exc).__name__}: {exc}", None)
-            return
+            error = f"cannot build the email: {type(exc).__name__}: {exc}"
+            return self._failed(row, attempts, error, None, traceparent)
         subject = str(email["Subject"])
-        try:
-            await mailer.send(email)
-        except SEND_ERRORS as exc:
-            if is_outage(exc) and row["waiting"] >= self._settings.give_up_after:
-                # Not the message's fault, but its window is over: it fails visibly, to be re-queued.
-                await self._fail(conn, row, row["attempts"], describe(exc), subject)
-            elif is_outage(exc):
-                await self._pause(conn, row, describe(exc))
-            elif is_permanent(exc) or row["waiting"] >= self._settings.give_up_after:
-                await self._fail(conn, row, attempts, describe(exc), subject)
-            else:
-                await self._defer(conn, row, attempts, describe(exc))
-            return
+        async with mailers.mailer() as mailer:
+            if self.breaker.is_open:
+                return None
+            try:
+                await mailer.send(email)
+            except SEND_ERRORS as exc:
+                if is_outage(exc) and row["waiting"] >= self._settings.give_up_after:
+                    # Not the message's fault, but its window is over: it fails visibly, to be re-queued.
+                    return self._failed(row, row["attempts"], describe(exc), subject, traceparent)
+                if is_outage(exc):
+                    return self._paused(row, describe(exc))
+                if is_permanent(exc) or row["waiting"] >= self._settings.give_up_after:
+                    return self._failed(row, attempts, describe(exc), subject, traceparent)
+                return self._deferred(row, attempts, describe(exc))
         self.breaker.got_through()
         self.counters.sent += 1
-        await conn.execute(
-            "UPDATE messages SET status = 'sent', attempts = $2, subject = $3, sent_at = now(),"
-            " last_error = NULL WHERE id = $1",
-            row["id"],
-            attempts,
-            subject,
-        )
-        await outbox.append(conn, NotificationSent(**_about(row), attempts=attempts), source=SOURCE)
         EMAILS.labels("sent").inc()
         log.info("message sent", kind=row["kind"], attempts=attempts)
+        event = NotificationSent(**_about(row), attempts=attempts)
+        return Outcome("sent", attempts, subject=subject, event=event, traceparent=traceparent)
 
-    async def _pause(self, conn: asyncpg.Connection, row: Mapping[str, Any], error: str) -> None:
+    async def _record(self, conn: asyncpg.Connection, outcomes: list[tuple[Mapping[str, Any], Outcome]]) -> None:
+        """Every outcome of the round in one statement, and their events in one more."""
+        await conn.execute(
+            RECORD,
+            [row["id"] for row, _ in outcomes],
+            [o.status for _, o in outcomes],
+            [o.attempts for _, o in outcomes],
+            [o.error for _, o in outcomes],
+            [o.subject for _, o in outcomes],
+            [o.retry_in for _, o in outcomes],
+        )
+        announced = [o for _, o in outcomes if o.event is not None]
+        await outbox.append_many(
+            conn,
+            [o.event for o in announced if o.event is not None],
+            source=SOURCE,
+            traceparents=[o.traceparent for o in announced],
+        )
+
+    def _paused(self, row: Mapping[str, Any], error: str) -> Outcome:
         """The server is out: every sender pauses; the message keeps its attempts. It waits out the
         pause itself, so that a message the server chokes on cannot hold up all the others."""
-        pause = self.breaker.outage()
-        await conn.execute(
-            "UPDATE messages SET last_error = $2, next_attempt_at = now() + $3 WHERE id = $1",
-            row["id"],
-            error,
-            timedelta(seconds=pause),
-        )
-        self.counters.outages += 1
-        EMAILS.labels("server_out").inc()
-        log.warning("smtp server unavailable, pausing", retry_in=round(pause, 2), outages=self.counters.outages)
+        return Outcome("pending", row["attempts"], error=error, retry_in=self.breaker.outage(), outage=True)
 
-    async def _defer(self, conn: asyncpg.Connection, row: Mapping[str, Any], attempts: int, error: str) -> None:
+    def _deferred(self, row: Mapping[str, Any], attempts: int, error: str) -> Outcome:
         delay = retry_delay(attempts, self._settings.retry_base_seconds, self._settings.retry_max_seconds)
-        await conn.execute(
-            "UPDATE messages SET attempts = $2, last_error = $3, next_attempt_at = now() + $4 WHERE id = $1",
-            row["id"],
-            attempts,
-            error,
-            timedelta(seconds=delay),
-        )
         self.counters.deferred += 1
         EMAILS.labels("retried").inc()
         log.info("message deferred", kind=row["kind"], attempts=attempts, retry_in=round(delay, 2))
+        return Outcome("pending", attempts, error=error, retry_in=delay)
 
-    async def _fail(
-        self, conn: asyncpg.Connection, row: Mapping[str, Any], attempts: int, error: str, subject: str | None
-    ) -> None:
-        await conn.execute(
-            "UPDATE messages SET status = 'failed', attempts = $2, last_error = $3, subject = $4 WHERE id = $1",
-            row["id"],
-            attempts,
-            error,
-            subject,
-        )
-        await outbox.append(conn, NotificationFailed(**_about(row), attempts=attempts, error=error), source=SOURCE)
+    def _failed(
+        self, row: Mapping[str, Any], attempts: int, error: str, subject: str | None, traceparent: str | None
+    ) -> Outcome:
         self.counters.failed += 1
         EMAILS.labels("failed").inc()
         log.warning("message failed", kind=row["kind"], attempts=attempts, failed=self.counters.failed)
+        event = NotificationFailed(**_about(row), attempts=attempts, error=error)
+        return Outcome("failed", attempts, error=error, subject=subject, event=event, traceparent=traceparent)
 
 
 def _about(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context
 from jinja2.runtime import Context
 
 from .centre import ADDRESS, STATION
@@ -44,8 +44,7 @@ def render(kind: str, language: str, name: str, context: dict[str, Any]) -> Rend
     values = {**typed(context), "name": name, "lang": language}
     if "origin_station_id" in context:
         values["origin"] = origin_label(context, language)
-    text_template = _environment(html=False).get_template(template_name(kind, language))
-    html_template = _environment(html=True).get_template(template_name(kind, language))
+    text_template, html_template = _template(kind, language, html=False), _template(kind, language, html=True)
     return Rendered(
         subject=" ".join(text_template.render(values, part="subject").split()),
         text=text_template.render(values, part="text"),
@@ -78,6 +77,12 @@ def origin_label(context: dict[str, Any], language: str) -> str:
 
 
 @functools.cache
+def _template(kind: str, language: str, *, html: bool) -> Template:
+    """Compiled once per process: templates ship with the code, so nothing is checked for changes."""
+    return _environment(html=html).get_template(template_name(kind, language))
+
+
+@functools.cache
 def _environment(*, html: bool) -> Environment:
     # Autoescape only where the output is HTML: a name like "Anne & Bob" stays readable in text.
     env = Environment(
@@ -86,6 +91,7 @@ def _environment(*, html: bool) -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,
     )
     env.filters.update(day=_day, time=_time, money=_money)
     env.globals.update(address=ADDRESS, station=STATION)

@@ -1,8 +1,11 @@
-"""Talking to the SMTP server: one kept-open connection per sender, and what a failure means."""
+"""Talking to the SMTP server: a few kept-open connections, and what a failure means."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
+from collections.abc import AsyncIterator
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -15,14 +18,18 @@ class ServerUnavailable(Exception):
 
 
 class Mailer:
-    """An SMTP connection opened on first use and kept for the next messages of a burst."""
+    """An SMTP connection opened on first use and kept for the next messages of a burst, up to
+    `smtp_messages_per_connection` of them (servers limit what one session may carry)."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._client: aiosmtplib.SMTP | None = None
+        self._sent = 0  # over the open connection
 
     async def send(self, email: EmailMessage) -> None:
         """Raises ServerUnavailable, or what aiosmtplib raises for this message."""
+        if self._sent >= self._settings.smtp_messages_per_connection:
+            await self.close()
         client = self._client if self._client is not None and self._client.is_connected else await self._connect()
         try:
             await client.send_message(email)
@@ -30,6 +37,7 @@ class Mailer:
             # After a failure the session's state is unknown: the next message starts afresh.
             await self.close()
             raise
+        self._sent += 1
 
     async def _connect(self) -> aiosmtplib.SMTP:
         settings = self._settings
@@ -48,7 +56,7 @@ class Mailer:
         except (aiosmtplib.SMTPException, OSError) as exc:
             client.close()
             raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        self._client = client
+        self._client, self._sent = client, 0
         return client
 
     def drop(self) -> None:
@@ -65,6 +73,32 @@ class Mailer:
             await client.quit()
         except (aiosmtplib.SMTPException, OSError):
             client.close()
+
+
+class MailerPool:
+    """`smtp_connections` mailers; a message waits for a free one, so no more connections are ever open."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._mailers = [Mailer(settings) for _ in range(settings.smtp_connections)]
+        self._free: asyncio.Queue[Mailer] = asyncio.Queue()
+        for mailer in self._mailers:
+            self._free.put_nowait(mailer)
+
+    @contextlib.asynccontextmanager
+    async def mailer(self) -> AsyncIterator[Mailer]:
+        mailer = await self._free.get()
+        try:
+            yield mailer
+        finally:
+            self._free.put_nowait(mailer)
+
+    async def close(self) -> None:
+        """Say goodbye on every open connection: idle, we leave none for the server to time out."""
+        await asyncio.gather(*(mailer.close() for mailer in self._mailers))
+
+    def drop(self) -> None:
+        for mailer in self._mailers:
+            mailer.drop()
 
 
 # 5xx replies that refuse our session, not the message: authentication or TLS required, bad credentials.
