@@ -26,14 +26,20 @@ def free_port() -> int:
 
 
 class _Recorder:
-    def __init__(self, refused: set[str], busy: set[str]) -> None:
+    def __init__(self, refused: set[str], busy: set[str], cut: set[str]) -> None:
         self.refused = refused
         self.busy = busy
+        self.cut = cut
         self.accepted: list[tuple[float, bytes]] = []  # parsed on demand: the server thread stays quick
+        self.peers: list[tuple[str, int]] = []  # the client's address and port, per accepted message
         self.closing = False
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's name)
+        if address.lower() in self.cut:
+            self.cut.discard(address.lower())
+            server.transport.abort()  # the connection drops in the middle of the message, once
+            return "250 OK"
         if address.lower() in self.refused:
             return "550 5.1.1 mailbox unavailable"
         if address.lower() in self.busy:
@@ -46,17 +52,24 @@ class _Recorder:
             if self.closing:
                 return "421 4.3.2 shutting down, try again later"
             self.accepted.append((time.monotonic(), envelope.content))
+            self.peers.append(session.peer)
         return "250 OK"
 
 
 class RecordingSmtpServer:
     def __init__(
-        self, port: int, refused: tuple[str, ...] = (), busy: tuple[str, ...] = (), **smtp_options: object
+        self,
+        port: int,
+        refused: tuple[str, ...] = (),
+        busy: tuple[str, ...] = (),
+        cut: tuple[str, ...] = (),
+        **smtp_options: object,
     ) -> None:
-        """`refused` addresses get a 550, `busy` ones a 450; `smtp_options` go to aiosmtpd's SMTP:
+        """`refused` addresses get a 550, `busy` ones a 450; the connection carrying the first message to
+        a `cut` address is dropped at its recipient; `smtp_options` go to aiosmtpd's SMTP:
         tls_context, require_starttls, authenticator…"""
         self.port = port
-        self._recorder = _Recorder({address.lower() for address in refused}, {address.lower() for address in busy})
+        self._recorder = _Recorder(*({address.lower() for address in group} for group in (refused, busy, cut)))
         self._smtp_options = smtp_options
         self._controller: Controller | None = None
         self._parsed: list[EmailMessage] = []
@@ -104,6 +117,15 @@ class RecordingSmtpServer:
         """time.monotonic() of each accepted message, in order."""
         with self._recorder.lock:
             return [at for at, _ in self._recorder.accepted]
+
+    def connections_of(self, address: str) -> collections.Counter[tuple[str, int]]:
+        """How many of the messages accepted for `address` each client connection (address, port) carried."""
+        messages = self.messages
+        with self._recorder.lock:
+            peers = self._recorder.peers[: len(messages)]
+        return collections.Counter(
+            peer for peer, message in zip(peers, messages, strict=True) if address in str(message["To"])
+        )
 
     def count_by_message_id(self) -> collections.Counter[str]:
         return collections.Counter(str(m["Message-ID"]) for m in self.messages)

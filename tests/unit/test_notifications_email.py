@@ -9,10 +9,12 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import segno
 from notifications import contexts, kinds
 from notifications.compose import build_email
 from notifications.outgoing import message_id_for
 from notifications.projection import Booking
+from notifications.qr import qr_png
 from support import notification_events as events
 from support.email_parts import calendar_entries, decode_qr, html_text, images, only_event, plain_text
 
@@ -91,6 +93,19 @@ def test_without_a_signed_payload_the_qr_code_holds_the_voucher_code():
     issued = events.ticket_issued(REGISTRATION, qr_payload=None)
     [image] = images(sent(kinds.VOUCHER_ISSUED, contexts.ticket(issued)))
     assert decode_qr(image.get_content()) == [issued.code]
+
+
+def test_each_vouchers_qr_code_is_drawn_once_however_often_its_email_is_built(monkeypatch):
+    drawn = []
+    draw = segno.make
+    monkeypatch.setattr(segno, "make", lambda payload, **options: drawn.append(payload) or draw(payload, **options))
+    qr_png.cache_clear()
+    issued, other = events.ticket_issued(REGISTRATION, qr_payload="ATV1.one"), events.ticket_issued(REGISTRATION)
+    first, retried = (sent(kinds.VOUCHER_ISSUED, contexts.ticket(issued)) for _ in range(2))
+    sent(kinds.VOUCHER_ISSUED, contexts.ticket(other))
+
+    assert drawn == ["ATV1.one", other.qr_payload]
+    assert [image.get_content() for image in images(retried)] == [image.get_content() for image in images(first)]
 
 
 def test_the_message_id_is_stable_for_one_cause_and_differs_between_causes():

@@ -1,0 +1,109 @@
+"""Delivery rounds on real Postgres and a real SMTP server: kept-open connections, a pool that is
+never exceeded, a connection lost mid-round, and two deliverers sharing one queue."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import asyncpg
+import pytest
+from notifications.delivery import Deliverer
+from notifications.handlers import Handlers
+from support import notification_events as events
+from support.api import unique_email
+from support.databases import notifications_database
+from support.delivery import deliver_all, delivery_settings
+from support.handling import handle
+from support.smtp_server import RecordingSmtpServer, free_port
+
+HANDLERS = Handlers(reminder_before=timedelta(hours=24))
+CUT = f"cut-{uuid.uuid4().hex[:8]}@example.be"
+
+
+@pytest.fixture(scope="module")
+async def pool(infra):
+    async with notifications_database(infra["NOTIFICATIONS_DATABASE_URL"], "notifications_rounds") as database:
+        yield database.pool
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    with RecordingSmtpServer(free_port(), cut=(CUT,)) as server:
+        yield server
+
+
+async def confirmations_to(pool: asyncpg.Pool, address: str, count: int) -> list[uuid.UUID]:
+    registrations = [events.confirmed(address) for _ in range(count)]
+    for registration in registrations:
+        await handle(pool, HANDLERS, registration)
+    return [r.registration_id for r in registrations]
+
+
+async def states(pool: asyncpg.Pool, registration_ids: list[uuid.UUID]) -> list[tuple[str, int]]:
+    rows = await pool.fetch(
+        "SELECT status, attempts FROM messages WHERE registration_id = ANY($1::uuid[])", registration_ids
+    )
+    return [(r["status"], r["attempts"]) for r in rows]
+
+
+async def test_a_burst_goes_out_over_the_pools_connections_each_carrying_several_messages(pool, smtp):
+    address = unique_email()
+    await confirmations_to(pool, address, 12)
+    await deliver_all(pool, smtp.port, smtp_connections=3)
+
+    carried = smtp.connections_of(address)
+    assert sum(carried.values()) == 12
+    assert len(carried) <= 3  # never more connections than the pool has
+    assert min(carried.values()) >= 2, carried  # each connection was kept open for the next messages
+
+
+async def test_a_connection_is_opened_again_after_its_share_of_messages(pool, smtp):
+    address = unique_email()
+    await confirmations_to(pool, address, 7)
+    await deliver_all(pool, smtp.port, smtp_connections=1, smtp_messages_per_connection=3)
+
+    assert sorted(smtp.connections_of(address).values()) == [1, 3, 3]
+
+
+async def test_a_connection_lost_mid_round_costs_no_attempt_and_no_message_goes_twice(pool, smtp):
+    address = unique_email()
+    registrations = await confirmations_to(pool, CUT, 1) + await confirmations_to(pool, address, 5)
+    deliverer = Deliverer(delivery_settings(smtp.port, smtp_connections=3))
+    for _ in range(50):
+        await deliver_all(pool, smtp.port, deliverer, smtp_connections=3)
+        if all(status == "sent" for status, _ in await states(pool, registrations)):
+            break
+        await asyncio.sleep(0.1)  # the breaker's pause, after the connection was lost
+
+    assert deliverer.counters.outages >= 1  # the cut was found as the server being out…
+    assert await states(pool, registrations) == [("sent", 1)] * 6  # …which charged the message nothing
+    message_ids = await pool.fetch(
+        "SELECT message_id FROM messages WHERE registration_id = ANY($1::uuid[])", registrations
+    )
+    received = smtp.count_by_message_id()
+    assert [received[r["message_id"]] for r in message_ids] == [1] * 6
+
+
+async def test_two_deliverers_on_one_queue_never_send_a_message_twice_and_keep_each_registrations_order(pool, smtp):
+    address = unique_email()
+    registrations = await confirmations_to(pool, address, 15)
+    for registration_id in registrations:
+        await handle(pool, HANDLERS, events.ticket_issued(registration_id))
+    first, second = (Deliverer(delivery_settings(smtp.port, smtp_connections=2)) for _ in range(2))
+    await asyncio.gather(
+        deliver_all(pool, smtp.port, first, smtp_connections=2),
+        deliver_all(pool, smtp.port, second, smtp_connections=2),
+    )
+
+    assert first.counters.sent > 0 and second.counters.sent > 0  # both took their share
+    assert await states(pool, registrations) == [("sent", 1)] * 30
+    arrivals = [str(m["Message-ID"]) for m in smtp.to(address)]
+    assert sorted(arrivals) == sorted(set(arrivals)) and len(arrivals) == 30
+    rows = await pool.fetch(
+        "SELECT registration_id, kind, message_id FROM messages WHERE registration_id = ANY($1::uuid[])", registrations
+    )
+    arrived = {(r["registration_id"], r["kind"]): arrivals.index(r["message_id"]) for r in rows}
+    for registration_id in registrations:  # the confirmation reached the participant before the voucher
+        assert arrived[registration_id, "registration_confirmed"] < arrived[registration_id, "voucher_issued"]
