@@ -1,13 +1,15 @@
 """How many messages per second notifications delivers to a local SMTP server. A measurement, not a test.
 
-For each number of senders: a fresh notifications database holding N queued confirmations (the
+For each size of the SMTP connection pool: a fresh notifications database holding N queued confirmations (the
 events applied through the service's own handlers), a real `python -m notifications` process
 started on it, and an SMTP server (aiosmtpd, in this process) that accepts and counts. The rate is
-the messages accepted between the first and the last one, per second of that span. A last row
+the messages accepted between the first and the last one, per second of that span, and the CPU
+the notifications process used per message over the run (steadier than the rate on a shared
+machine: it does not count time spent waiting for a core). A last row
 runs the whole way: N RegistrationConfirmed events published to Kafka, timed from the first
 publish to the last message accepted.
 
-    .venv/bin/python tests/bench/notifications_delivery_rate.py [--messages 1000] [--senders 1 2 4]
+    .venv/bin/python bench/notifications_throughput.py [--messages 1000] [--connections 1 2 4]
 
 Runs on a `bench` stack of its own (Kafka, Postgres; started if needed, stopped by `make down`),
 so the events it publishes never pile up for the test suite's consumers. KAFKA_BOOTSTRAP_SERVERS,
@@ -28,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "deploy" / "local")]
 
+import cpu  # noqa: E402
 from notifications.handlers import Handlers  # noqa: E402
 from support import notification_events as events  # noqa: E402
 from support.databases import notifications_database  # noqa: E402
@@ -48,7 +51,7 @@ def servers() -> dict[str, str]:
     return stack.ensure_infra("bench")
 
 
-async def run(infra: dict[str, str], *, messages: int, senders: int, through_kafka: bool, logs: Path) -> dict:
+async def run(infra: dict[str, str], *, messages: int, connections: int, through_kafka: bool, logs: Path) -> dict:
     async with notifications_database(infra["NOTIFICATIONS_DATABASE_URL"], "notifications_bench") as database:
         registrations = [events.confirmed(f"bench-{n}@example.be") for n in range(messages)]
         if not through_kafka:
@@ -60,48 +63,54 @@ async def run(infra: dict[str, str], *, messages: int, senders: int, through_kaf
                 infra,
                 database_url=database.url,
                 smtp_port=smtp.port,
-                log=logs / f"notifications-{senders}-{through_kafka}.log",
-                senders=senders,
+                log=logs / f"notifications-{connections}-{through_kafka}.log",
+                smtp_connections=connections,
             )
             await process.start()
+            measured = {"notifications": process.pid}
             try:
-                started = time.monotonic()
+                started, cpu_before = time.monotonic(), cpu.snapshot(measured)["notifications"]
                 if through_kafka:
                     await publish(infra["KAFKA_BOOTSTRAP_SERVERS"], *registrations)
                 if not await eventually(lambda: smtp.accepted_count >= messages, timeout=600, interval=0.2):
                     raise RuntimeError(f"only {smtp.accepted_count} of {messages} arrived:\n{process.log_tail()}")
                 arrivals = smtp.arrival_times()
+                cpu_seconds = cpu.snapshot(measured)["notifications"] - cpu_before
             finally:
                 await process.stop()
     first, last = (started if through_kafka else arrivals[0]), arrivals[-1]
     span = last - first
     rate = (messages if through_kafka else messages - 1) / span
     return {
-        "senders": senders,
+        "connections": connections,
         "path": "Kafka → SMTP" if through_kafka else "queue → SMTP",
         "messages": messages,
         "seconds": span,
         "rate": rate,
+        "cpu_ms": cpu_seconds / messages * 1000,
     }
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000)
-    parser.add_argument("--senders", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 2, 4], help="SMTP connection pool sizes")
     args = parser.parse_args()
     infra = servers()
     logs = Path(tempfile.mkdtemp(prefix="notifications-bench-"))
-    rows = [await run(infra, messages=args.messages, senders=n, through_kafka=False, logs=logs) for n in args.senders]
-    rows.append(await run(infra, messages=args.messages, senders=2, through_kafka=True, logs=logs))
+    rows = [
+        await run(infra, messages=args.messages, connections=size, through_kafka=False, logs=logs)
+        for size in args.connections
+    ]
+    rows.append(await run(infra, messages=args.messages, connections=4, through_kafka=True, logs=logs))
 
     print(f"\nnotifications delivery rate ({os.cpu_count()} cores; SMTP server: aiosmtpd on loopback)\n")
-    print(f"| {'path':<13} | senders | messages | seconds | messages/s |")
-    print(f"|{'-' * 15}|---------|----------|---------|------------|")
+    print(f"| {'path':<13} | connections | messages | seconds | messages/s | CPU ms/message |")
+    print(f"|{'-' * 15}|-------------|----------|---------|------------|----------------|")
     for row in rows:
         print(
-            f"| {row['path']:<13} | {row['senders']:>7} | {row['messages']:>8} | {row['seconds']:>7.1f} "
-            f"| {row['rate']:>10.0f} |"
+            f"| {row['path']:<13} | {row['connections']:>11} | {row['messages']:>8} | {row['seconds']:>7.1f} "
+            f"| {row['rate']:>10.0f} | {row['cpu_ms']:>14.1f} |"
         )
     print(f"\nservice logs: {logs}")
 

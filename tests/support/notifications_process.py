@@ -80,6 +80,11 @@ class NotificationsProcess:
         raise RuntimeError(f"notifications not ready; log tail:\n{self.log_tail()}")
 
     @property
+    def pid(self) -> int:
+        assert self._process is not None, "not started"
+        return self._process.pid
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.returncode is None
 

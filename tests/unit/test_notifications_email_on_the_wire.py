@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from aiosmtplib.email import flatten_message
+from aiosmtplib.protocol import normalize_message_line_endings
 from notifications import contexts, kinds
 from notifications.compose import build_email
 from notifications.outgoing import message_id_for
@@ -30,7 +31,7 @@ BOOKING = Booking(
 
 
 def on_the_wire(kind: str, context: dict, *, language: str = "fr") -> bytes:
-    """What aiosmtplib hands the SMTP server for this message."""
+    """What aiosmtplib hands the SMTP server for this message: flattened, then with the line endings of DATA."""
     row = {
         "kind": kind,
         "message_id": message_id_for("event-1", kind),
@@ -41,7 +42,7 @@ def on_the_wire(kind: str, context: dict, *, language: str = "fr") -> bytes:
         "email": "lea@example.be",
         "language": language,
     }
-    return flatten_message(build_email(row, sender="Atelier <hello@atelier.brussels>"))
+    return normalize_message_line_endings(flatten_message(build_email(row, sender="Atelier <hello@atelier.brussels>")))
 
 
 @pytest.mark.parametrize("padding", range(0, 60, 3))

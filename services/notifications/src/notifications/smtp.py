@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import AsyncIterator
-from email.message import EmailMessage
+from email.message import Message
 
 import aiosmtplib
 
@@ -26,7 +26,7 @@ class Mailer:
         self._client: aiosmtplib.SMTP | None = None
         self._sent = 0  # over the open connection
 
-    async def send(self, email: EmailMessage) -> None:
+    async def send(self, email: Message) -> None:
         """Raises ServerUnavailable, or what aiosmtplib raises for this message."""
         if self._sent >= self._settings.smtp_messages_per_connection:
             await self.close()
