@@ -210,14 +210,19 @@ class Deliverer:
             rows = await conn.fetch(DUE, self._settings.smtp_connections)
             if not rows:
                 return 0
-            outcomes = await asyncio.gather(*(self._attempt(row, mailers) for row in rows))
-            await self._record(conn, [(row, outcome) for row, outcome in zip(rows, outcomes, strict=True) if outcome])
-        pauses = [o.retry_in for o in outcomes if o is not None and o.outage and o.retry_in is not None]
+            # Every attempt runs to its end before the round is recorded: none is left sending unrecorded.
+            results = await asyncio.gather(*(self._attempt(row, mailers) for row in rows), return_exceptions=True)
+            outcomes = [r for r in results if isinstance(r, Outcome)]
+            await self._record(conn, [(row, r) for row, r in zip(rows, results, strict=True) if isinstance(r, Outcome)])
+        pauses = [o.retry_in for o in outcomes if o.outage and o.retry_in is not None]
         if pauses:  # one try of the server per round, however many of its messages found it out
             self.counters.outages += 1
             EMAILS.labels("server_out").inc()
             pause = round(max(pauses), 2)
             log.warning("smtp server unavailable, pausing", retry_in=pause, outages=self.counters.outages)
+        for result in results:
+            if isinstance(result, BaseException):  # a bug: its message stays due, the others are recorded
+                raise result
         return len(rows)
 
     async def _attempt(self, row: Mapping[str, Any], mailers: MailerPool) -> Outcome | None:
