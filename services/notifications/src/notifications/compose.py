@@ -72,9 +72,10 @@ def build_email(row: Mapping[str, Any], *, sender: str) -> Message:
     email["To"] = recipient(row["name"], row["email"])
     # A non-ASCII subject goes out as encoded words with its spaces inside them: the modern API's
     # folder may put a space between two encoded words, where RFC 2047 says readers drop it.
-    email["Subject"] = (
-        rendered.subject if rendered.subject.isascii() else Header(rendered.subject, "utf-8", header_name="Subject")
-    )
+    if rendered.subject.isascii():
+        email["Subject"] = rendered.subject
+    else:  # compat32 folds a Header itself; the stubs know only str values
+        email["Subject"] = Header(rendered.subject, "utf-8", header_name="Subject")  # type: ignore[assignment]
     email["Message-ID"] = message_id
     email["Date"] = format_datetime(datetime.now(UTC))
     email["Auto-Submitted"] = "auto-generated"
