@@ -102,7 +102,7 @@ async def main() -> None:
         await run(infra, messages=args.messages, connections=size, through_kafka=False, logs=logs)
         for size in args.connections
     ]
-    rows.append(await run(infra, messages=args.messages, connections=4, through_kafka=True, logs=logs))
+    rows.append(await run(infra, messages=args.messages, connections=2, through_kafka=True, logs=logs))
 
     print(f"\nnotifications delivery rate ({os.cpu_count()} cores; SMTP server: aiosmtpd on loopback)\n")
     print(f"| {'path':<13} | connections | messages | seconds | messages/s | CPU ms/message |")

@@ -80,7 +80,7 @@ async def test_members_killed_and_added_during_thousands_of_events_apply_each_ef
         {"registration_confirmed": REGISTRATIONS, "voucher_issued": REGISTRATIONS}
     ), faults.log_tails()
     # A killed notifications member may have had a message accepted by SMTP but not yet recorded as
-    # sent: that one goes again, with its Message-ID. At most one per sender (2) of the 3 killed.
+    # sent: that one goes again, with its Message-ID. At most one per SMTP connection (2) of the 3 killed.
     assert outcome.resent_copies <= 3 * 2
     assert (outcome.lost, outcome.duplicated, outcome.dead_letters, outcome.unsent_outbox) == (0, 0, 0, 0)
     assert offsets.reads > 20 and offsets.backwards == []

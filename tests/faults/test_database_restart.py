@@ -47,7 +47,7 @@ async def test_a_database_restart_mid_burst_keeps_every_201_and_dead_letters_not
         "registration_waitlisted": 40,
     }, faults.log_tails()
     assert (outcome.lost, outcome.duplicated) == (0, 0)
-    # A send whose "sent" commit the restart cut goes again, with its Message-ID: at most one per sender.
+    # A send whose "sent" commit the restart cut goes again, with its Message-ID: at most one per SMTP connection.
     print(f"resent copies (same Message-ID): {outcome.resent_copies}")
     assert outcome.resent_copies <= 2
     assert await faults.health() == dict.fromkeys(faults.services, 200), faults.log_tails()
