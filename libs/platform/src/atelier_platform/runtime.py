@@ -14,6 +14,7 @@ import structlog
 from faststream.kafka import KafkaBroker
 
 from .db import create_pool
+from .kafka_client import broker_security, process_settings
 from .outbox import OutboxRelay
 from .producer import Producer
 from .subscribe import flush_offsets
@@ -43,6 +44,7 @@ def create_broker(bootstrap_servers: str) -> KafkaBroker:
         logger=logging.getLogger("atelier.kafka"),
         log_level=logging.DEBUG,
         graceful_timeout=CONSUMER_GRACE,
+        security=broker_security(process_settings()),
     )
 
 
@@ -98,7 +100,8 @@ async def open_runtime(
     topics_exist = asyncio.Event()
 
     async def connect_kafka() -> None:
-        await ensure_topics(bootstrap_servers)
+        if process_settings().kafka_create_topics:  # else an operator (Strimzi) owns them
+            await ensure_topics(bootstrap_servers)
         topics_exist.set()
         try:
             await broker.start()

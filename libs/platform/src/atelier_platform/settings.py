@@ -1,10 +1,12 @@
 """Settings every service reads, whatever its prefix."""
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from .kafka_client import KafkaClientSettings
 
 
-class ServiceSettings(BaseSettings):
+class ServiceSettings(KafkaClientSettings):
     # A refused value (a secret among them) must not be echoed into the start-up log; subclasses inherit this.
     model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)
 

@@ -21,6 +21,7 @@ from atelier_schemas.topics import ALL, dead_letter
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .kafka_client import client_args
 from .settings import ServiceSettings
 
 DAY_MS = 24 * 3600 * 1000
@@ -59,7 +60,7 @@ async def ensure_topics(
     settings = settings or TopicSettings()
     topics = list(topics)
     wanted = [*topics, *(dead_letter(t) for t in topics)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_args())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -74,13 +75,13 @@ async def ensure_topics(
 async def dlq_sizes(bootstrap_servers: str, topics: Iterable[str] = ALL) -> dict[str, int]:
     """Records held by each dead-letter topic (end minus start offsets, whatever was replayed already)."""
     dlqs = [dead_letter(t) for t in topics]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_args())
     await admin.start()
     try:
         described = {d["topic"]: d["partitions"] for d in await admin.describe_topics(dlqs)}
     finally:
         await admin.close()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, **client_args())
     await consumer.start()
     try:
         sizes = {}
