@@ -7,11 +7,13 @@ same source as its AsyncAPI document), its settings from its `Settings` class.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 
 import pytest
 import yaml
 from atelier_platform.asyncapi_docs import documented_app
+from atelier_platform.kafka_client import KafkaClientSettings
 from atelier_platform.runtime import SHUTDOWN_GRACE
 from atelier_platform.topics import TopicSettings
 from atelier_schemas.topics import ALL, dead_letter
@@ -104,7 +106,7 @@ def test_every_topic_is_replicated_three_times_with_two_in_sync_and_the_services
 @pytest.mark.parametrize("service", SERVICES)
 def test_a_kafka_user_may_touch_only_its_own_topics_and_group(rendered, service):
     app = app_of(service)
-    user = objects(rendered["production"], "KafkaUser")[service]
+    user = objects(rendered["production"], "KafkaUser")[f"{service}-kafka"]
     assert acl_names(user, "topic", "Read") == set(consumed(app))
     assert acl_names(user, "topic", "Write") == published(app) | {dead_letter(t) for t in consumed(app)}
     assert acl_names(user, "group", "Read") == set(consumed(app).values())
@@ -123,14 +125,58 @@ def test_a_consumer_scales_on_the_lag_of_its_own_topics_within_their_partitions(
     assert scaler["spec"]["scaleTargetRef"]["name"] == service
 
 
-@pytest.mark.parametrize("overlay", ["local", "base"])
+@pytest.mark.parametrize("overlay", ["local", "base", "production"])
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_setting_a_service_requires_is_provided_and_every_key_is_one_it_reads(rendered, overlay, service):
-    docs = rendered["local"] if overlay == "local" else rendered["base"]
     required, known = settings_env(service)
-    keys = provided(docs, service)
+    keys = provided(rendered[overlay], service)
+    if overlay == "production":  # its Secrets come from the secret store, with the keys of the base's template
+        keys |= set(objects(rendered["base"], "Secret")[service]["stringData"])
     assert required <= keys, f"{service} requires {sorted(required - keys)}"
     assert keys <= known | {"KAFKA_BOOTSTRAP_SERVERS", "LOG_LEVEL"}, f"{service} reads no {sorted(keys - known)}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_production_connects_as_the_services_kafka_user_over_tls_and_leaves_the_topics_to_strimzi(
+    rendered, service, monkeypatch
+):
+    docs = rendered["production"]
+    user = objects(docs, "KafkaUser")[f"{service}-kafka"]
+    deployment = objects(docs, "Deployment")[service]
+    config = objects(docs, "ConfigMap")[service]["data"]
+    env = {e["name"]: e for e in container(deployment)["env"]}
+    assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": user["metadata"]["name"],
+        "key": "password",
+    }
+    for name in [n for n in os.environ if n.startswith("KAFKA_")]:
+        monkeypatch.delenv(name)
+    for name, value in {**config, "KAFKA_SASL_PASSWORD": "from-the-users-secret"}.items():
+        monkeypatch.setenv(name, value)
+    settings = KafkaClientSettings()  # what the pod reads: valid, and as Strimzi expects it
+    assert settings.kafka_security_protocol == "SASL_SSL" and config["KAFKA_BOOTSTRAP_SERVERS"].endswith(":9093")
+    assert settings.kafka_sasl_username == user["metadata"]["name"]
+    assert settings.kafka_sasl_mechanism.lower() == user["spec"]["authentication"]["type"]
+    assert settings.kafka_create_topics is False
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in container(deployment)["volumeMounts"]}
+    ca = settings.kafka_ssl_cafile
+    assert ca is not None and str(ca.parent) in mounts
+    secret = volumes[mounts[str(ca.parent)]]["secret"]
+    assert secret["secretName"] == "atelier-cluster-ca-cert"
+    assert {"key": "ca.crt", "path": ca.name} in secret["items"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_keda_reads_the_lag_as_the_services_kafka_user(rendered, service):
+    docs = rendered["production"]
+    authentications = objects(docs, "TriggerAuthentication")
+    for trigger in objects(docs, "ScaledObject")[service]["spec"]["triggers"]:
+        assert trigger["metadata"]["sasl"] == "scram_sha512" and trigger["metadata"]["tls"] == "enable"
+        auth = authentications[trigger["authenticationRef"]["name"]]["spec"]
+        secrets = {ref["parameter"]: (ref["name"], ref["key"]) for ref in auth["secretTargetRef"]}
+        assert secrets == {"password": (f"{service}-kafka", "password"), "ca": ("atelier-cluster-ca-cert", "ca.crt")}
+        assert auth["env"] == [{"parameter": "username", "name": "KAFKA_SASL_USERNAME", "containerName": service}]
 
 
 @pytest.mark.parametrize("service", SERVICES)

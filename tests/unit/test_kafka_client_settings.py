@@ -93,7 +93,6 @@ def test_ssl_alone_encrypts_without_a_login(monkeypatch, one_ca):
         ({"KAFKA_SASL_MECHANISM": "SCRAM-SHA-1"}, "KAFKA_SASL_MECHANISM"),
         ({"KAFKA_SECURITY_PROTOCOL": "TLS"}, "KAFKA_SECURITY_PROTOCOL"),
         ({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "KAFKA_SASL_USERNAME"),  # a password, no user
-        ({"KAFKA_SSL_CAFILE": "/nowhere/ca.crt"}, "KAFKA_SSL_CAFILE"),
     ],
 )
 def test_a_wrong_setting_is_named_and_no_secret_is_repeated(monkeypatch, env, named):
@@ -101,6 +100,12 @@ def test_a_wrong_setting_is_named_and_no_secret_is_repeated(monkeypatch, env, na
         settings(monkeypatch, KAFKA_SASL_PASSWORD=PASSWORD, **env)
     assert named in str(refused.value)
     assert PASSWORD not in str(refused.value) and "SCRAM-SHA-1" not in str(refused.value)
+
+
+def test_a_missing_ca_file_stops_the_client_naming_the_file(monkeypatch):
+    missing = settings(monkeypatch, KAFKA_SECURITY_PROTOCOL="SSL", KAFKA_SSL_CAFILE="/nowhere/kafka-ca.crt")
+    with pytest.raises(FileNotFoundError):
+        client_args(missing)
 
 
 def test_the_password_never_shows_in_the_settings_repr(monkeypatch):

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import functools
 import ssl
+from pathlib import Path
 from typing import Any, Literal
 
 from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
-from pydantic import AliasChoices, Field, FilePath, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -45,7 +46,8 @@ class KafkaClientSettings(BaseSettings):
     )
     kafka_sasl_username: str = Field(default="", validation_alias=AliasChoices("KAFKA_SASL_USERNAME"))
     kafka_sasl_password: SecretStr = Field(default=SecretStr(""), validation_alias=AliasChoices("KAFKA_SASL_PASSWORD"))
-    kafka_ssl_cafile: FilePath | None = Field(
+    # Read when a client is made (the broker: as the app is created), so a migration Job needs no CA mounted.
+    kafka_ssl_cafile: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("KAFKA_SSL_CAFILE"),
         description="CA bundle the brokers' certificates are checked against; the system's CAs when unset",
@@ -95,6 +97,6 @@ def process_settings() -> KafkaClientSettings:
     return KafkaClientSettings()
 
 
-def _ssl_context(cafile: FilePath | None) -> ssl.SSLContext:
+def _ssl_context(cafile: Path | None) -> ssl.SSLContext:
     # Hostname checking stays on: Strimzi's broker certificates name the bootstrap and broker services.
     return ssl.create_default_context(cafile=str(cafile) if cafile else None)
