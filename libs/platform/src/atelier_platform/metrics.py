@@ -182,8 +182,9 @@ async def consumer_figures(bootstrap_servers: str) -> list[Metric]:
     letters = GaugeMetricFamily(
         "atelier_dead_letter_topic_records", "Records kept in a dead-letter topic", labels=["topic"]
     )
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_args())
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, **client_args())
+    connection = client_args()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **connection)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, **connection)
     try:
         async with asyncio.timeout(KAFKA_TIMEOUT):
             await admin.start()
