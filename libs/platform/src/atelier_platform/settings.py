@@ -1,7 +1,9 @@
 """Settings every service reads, whatever its prefix."""
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .ratelimit import Network, trusted_networks
 
 
 class ServiceSettings(BaseSettings):
@@ -20,3 +22,17 @@ class ServiceSettings(BaseSettings):
         default=False, description="Apply migrations before serving; off where a Job applies them once"
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL"))
+    trusted_proxies: str = Field(
+        default="",
+        validation_alias=AliasChoices("TRUSTED_PROXIES"),
+        description="Addresses or networks of the proxies whose X-Forwarded-For names the client (comma-separated)",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        trusted_networks(value)
+        return value
+
+    def proxies(self) -> tuple[Network, ...]:
+        return trusted_networks(self.trusted_proxies)
