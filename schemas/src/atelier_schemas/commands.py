@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, TypeAdapter, ValidationInfo, WithJsonSchema, model_validator
 
-from .base import Contract, Message, _name_type_and_topic, _PRODUCING, example_of
+from .base import _PRODUCING, Contract, Message, _name_type_and_topic, example_of
 from .limits import PROFILES, Company, Email, PersonName, Phone, StationId, registrant_problem
 from .registration import Language, Participant
 from .topics import REGISTRATION_COMMANDS
