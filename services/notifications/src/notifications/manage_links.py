@@ -25,9 +25,10 @@ def with_manage_link(row: Mapping[str, Any], key: SecretStr) -> Mapping[str, Any
         return row  # a message about a voucher: no link
     box = context.pop("sealed_manage_url")
     context["manage_url"] = None
+    private = sealed.private_key(key.get_secret_value())
     try:
         if box is not None:
-            context["manage_url"] = sealed.open_box(sealed.private_key(key.get_secret_value()), MANAGE_LINK_PURPOSE, box)
+            context["manage_url"] = sealed.open_box(private, MANAGE_LINK_PURPOSE, box)
     except sealed.Unsealable:
         # Sealed for another key (keys were rotated): the email goes without the link rather than not at all.
         log.warning("manage link cannot be opened; the email goes without it", message_id=row["message_id"])
