@@ -6,7 +6,26 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .ratelimit import Network, trusted_networks
 
 
-class ServiceSettings(BaseSettings):
+class TrustedProxies(BaseSettings):
+    """Who may name the client in X-Forwarded-For (`atelier_platform.ratelimit.client_address`)."""
+
+    trusted_proxies: str = Field(
+        default="",
+        validation_alias=AliasChoices("TRUSTED_PROXIES"),
+        description="Addresses or networks of the proxies whose X-Forwarded-For names the client (comma-separated)",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        trusted_networks(value)
+        return value
+
+    def proxies(self) -> tuple[Network, ...]:
+        return trusted_networks(self.trusted_proxies)
+
+
+class ServiceSettings(TrustedProxies):
     # A refused value (a secret among them) must not be echoed into the start-up log; subclasses inherit this.
     model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)
 
@@ -22,17 +41,3 @@ class ServiceSettings(BaseSettings):
         default=False, description="Apply migrations before serving; off where a Job applies them once"
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL"))
-    trusted_proxies: str = Field(
-        default="",
-        validation_alias=AliasChoices("TRUSTED_PROXIES"),
-        description="Addresses or networks of the proxies whose X-Forwarded-For names the client (comma-separated)",
-    )
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _proxies_are_networks(cls, value: str) -> str:
-        trusted_networks(value)
-        return value
-
-    def proxies(self) -> tuple[Network, ...]:
-        return trusted_networks(self.trusted_proxies)
