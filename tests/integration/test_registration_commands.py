@@ -8,6 +8,7 @@ import uuid
 import pytest
 from atelier_schemas import Participant, RegisterParticipant
 from registration.entrypoints.commands import on_register_participant
+from support.links import TEST_LINKS
 from support.programme import new_session
 
 
@@ -32,7 +33,7 @@ async def test_a_command_beyond_the_limits_is_rejected_with_an_event_and_takes_n
         company=company,
     )
     async with registration_pool.acquire() as conn, conn.transaction():
-        await on_register_participant(conn, None, command, public_url="http://test")
+        await on_register_participant(conn, None, command, links=TEST_LINKS)
 
     [event] = await registration_pool.fetch(
         "SELECT headers->>'ce_type' AS type, value FROM outbox WHERE key = $1", str(command.command_id)
