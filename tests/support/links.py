@@ -9,7 +9,7 @@ from typing import Any
 from atelier_platform import sealed
 from atelier_schemas.commands import CANCEL_PROOF_PURPOSE
 from atelier_schemas.registration import MANAGE_LINK_PURPOSE
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from notifications.manage_links import with_manage_link
 from pydantic import SecretStr
 from registration.service_layer.manage_links import ManageLinks
@@ -18,10 +18,14 @@ from registration.service_layer.manage_links import ManageLinks
 TEST_LINKS = ManageLinks("http://test", X25519PrivateKey.generate().public_key())
 
 
+def seal_proof(registration_key: X25519PublicKey, token: str) -> str:
+    """A cancellation's proof, as a producer of commands seals it with registration's public key."""
+    return sealed.seal(registration_key, CANCEL_PROOF_PURPOSE, token)
+
+
 def cancel_proof(infra: Mapping[str, str], token: str) -> str:
     """The manage token sealed for the registration service the stack runs."""
-    registration_key = sealed.private_key(infra["REGISTRATION_COMMAND_PROOF_KEY"])
-    return sealed.seal(registration_key.public_key(), CANCEL_PROOF_PURPOSE, token)
+    return seal_proof(sealed.private_key(infra["REGISTRATION_COMMAND_PROOF_KEY"]).public_key(), token)
 
 
 def opened_link(infra: Mapping[str, str], box: str) -> str:
