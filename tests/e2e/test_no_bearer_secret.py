@@ -39,7 +39,7 @@ async def test_the_manage_token_is_in_no_event_nor_other_service_yet_the_email_l
         session_id = await create_session(api, base, infra["REGISTRATION_ADMIN_TOKEN"])
         registered = (await api.post(f"/sessions/{session_id}/registrations", json=registration_body(email))).json()
         token, registration_id = registered["manage_token"], registered["registration_id"]
-        confirmation, voucher = await wait_for_mail(infra["SMTP_MAILDIR"], email, 2)  # both handled by now
+        confirmation, _ = await wait_for_mail(infra["SMTP_MAILDIR"], email, 2, timeout=90)  # both handled by now
 
         [link] = set(LINK.findall(plain_text(confirmation)))
         assert link in html_text(confirmation)
