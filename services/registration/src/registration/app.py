@@ -35,12 +35,12 @@ from .service_layer.unit_of_work import UnitOfWork
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     services = Services(settings, RegistrationLimits(settings))
-    links = ManageLinks.from_settings(settings.public_url, settings.notifications_public_key)
     broker = create_broker(settings.kafka_bootstrap_servers)
     app = FastAPI(title="Atelier registration", version="0.2.0")
     subscribe(broker, REGISTRATION_COMMANDS, GROUP, lambda: services.consumer)
 
     def before_start(runtime: Runtime) -> None:
+        links = ManageLinks.from_settings(settings.public_url, settings.notifications_public_key)
         services.uow = UnitOfWork(runtime.pool, after_commit=runtime.relay.wake)
         services.intake = Intake(
             services.uow,
