@@ -1,7 +1,7 @@
 """The participant's manage link, opened only to write their email.
 
 Registration seals the link (it carries the manage token) for notifications alone; the contacts and
-the queued messages keep it sealed, so no table holds the token in plain (see docs/adr/0006).
+the queued messages keep it sealed, so no table holds the token in plain (see docs/adr/0007).
 """
 
 from __future__ import annotations

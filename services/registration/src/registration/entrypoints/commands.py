@@ -49,7 +49,7 @@ async def on_register_participant(
 async def on_cancel_registration(
     conn: asyncpg.Connection, event: CloudEvent, command: CancelRegistration, *, proof_key: X25519PrivateKey
 ) -> None:
-    """Only with the participant's right: the manage token, sealed for registration (see docs/adr/0006)."""
+    """Only with the participant's right: the manage token, sealed for registration (see docs/adr/0007)."""
     problem = await _unproven(conn, command, proof_key)
     if problem:
         await _reject(conn, command.command_id, "invalid", problem, command.registration_id)

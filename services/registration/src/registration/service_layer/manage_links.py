@@ -2,7 +2,7 @@
 
 Registration keeps only the token's hash, and no reader of `registration.events` (nor its outbox, nor
 a dead-letter topic) sees the token: only notifications' private key opens the link, when it writes
-the email (see docs/adr/0006).
+the email (see docs/adr/0007).
 """
 
 from __future__ import annotations
