@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
+import asyncpg
 from atelier_schemas.limits import Email
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -73,7 +74,7 @@ async def cancel_registration(
 ):
     """Cancel one registration (idempotent): a freed seat goes to the first in line, each with its event."""
 
-    async def action(conn):
+    async def action(conn: asyncpg.Connection) -> tuple[int, dict[str, object]]:
         cancelled = await registrations.cancel(conn, registration_id, by="organiser", reason=body.reason)
         return 200, {"registration_id": registration_id, "status": "cancelled", "cancelled_now": cancelled}
 
