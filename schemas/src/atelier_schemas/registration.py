@@ -77,7 +77,6 @@ class RegistrationConfirmed(WithManageLink):
     TOPIC = REGISTRATION_EVENTS
 
 
-
 class RegistrationWaitlisted(WithManageLink):
     """The session was full: the participant waits in line for a seat."""
 
@@ -92,7 +91,6 @@ class RegistrationPromoted(WithManageLink):
 
     TYPE = "be.atelier.registration.promoted.v1"
     TOPIC = REGISTRATION_EVENTS
-
 
 
 class RegistrationCancelled(RegistrationFacts):
