@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .base import Message
 from .catalog import ScheduledSession, SessionCancelled, SessionChanged, SessionScheduled, Titles
-from .commands import CancelRegistration, RegisterParticipant
+from .commands import CancelRegistration, RegisterParticipant, RegisterParticipantV2
 from .envelope import CloudEvent, InvalidEnvelope
 from .notifications import NotificationFailed, NotificationSent
 from .registration import (
@@ -23,6 +23,7 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.TYPE: cls
     for cls in (
         RegisterParticipant,
+        RegisterParticipantV2,
         CancelRegistration,
         RegistrationConfirmed,
         RegistrationWaitlisted,
@@ -79,6 +80,7 @@ __all__ = [
     "NotificationSent",
     "Participant",
     "RegisterParticipant",
+    "RegisterParticipantV2",
     "RegistrationCancelled",
     "RegistrationConfirmed",
     "RegistrationPromoted",

@@ -67,7 +67,7 @@ class Handlers:
         facts: RegistrationConfirmed | RegistrationPromoted,
         kind: str,
     ) -> None:
-        booking = await projection.booking_for(conn, facts, event.time, facts.manage_url)
+        booking = await projection.booking_for(conn, facts, event.time, facts.sealed_manage_url)
         if not await projection.save_contact(conn, facts, "confirmed", booking):
             return
         await _queue(conn, event, kind, facts.registration_id, contexts.seat(booking))
@@ -76,7 +76,7 @@ class Handlers:
     async def on_registration_waitlisted(
         self, conn: asyncpg.Connection, event: CloudEvent, waitlisted: RegistrationWaitlisted
     ) -> None:
-        booking = await projection.booking_for(conn, waitlisted, event.time, waitlisted.manage_url)
+        booking = await projection.booking_for(conn, waitlisted, event.time, waitlisted.sealed_manage_url)
         if not await projection.save_contact(conn, waitlisted, "waitlisted", booking):
             return
         context = contexts.waitlisted(booking, waitlisted.position)

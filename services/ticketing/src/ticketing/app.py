@@ -10,6 +10,7 @@ from atelier_platform.consumer import EventConsumer
 from atelier_platform.docs_assets import serve_docs_offline
 from atelier_platform.http import install_common
 from atelier_platform.input_rules import install_input_rules
+from atelier_platform.ratelimit import RateLimit
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
 from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
@@ -19,7 +20,6 @@ from . import GROUP
 from .config import Settings
 from .handlers import event_handlers
 from .http import router
-from .ratelimit import TokenBuckets
 from .signing import VoucherSigner
 
 
@@ -55,7 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.lifespan_context = lifespan
     app.state.settings = settings
     app.state.broker = broker
-    app.state.lookup_limiter = TokenBuckets(settings.lookup_burst, settings.lookups_per_minute / 60)
+    app.state.lookup_limiter = RateLimit(
+        settings.lookup_burst,
+        settings.lookups_per_minute,
+        "too many voucher look-ups from this address; try again later",
+    )
     app.include_router(router)
     install_common(app, "ticketing")
     install_input_rules(app)
