@@ -6,6 +6,7 @@ from .base import Message
 from .catalog import ScheduledSession, SessionCancelled, SessionChanged, SessionScheduled, Titles
 from .commands import CancelRegistration, RegisterParticipant
 from .envelope import CloudEvent, InvalidEnvelope
+from .erasure import ErasePerson, NotificationsErasureConfirmed, PersonErased, TicketingErasureConfirmed
 from .notifications import NotificationFailed, NotificationSent
 from .registration import (
     AttendanceRecorded,
@@ -39,6 +40,10 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         TicketValidated,
         NotificationSent,
         NotificationFailed,
+        ErasePerson,
+        PersonErased,
+        TicketingErasureConfirmed,
+        NotificationsErasureConfirmed,
     )
 }
 
@@ -73,11 +78,14 @@ __all__ = [
     "AttendanceRecorded",
     "CancelRegistration",
     "CloudEvent",
+    "ErasePerson",
     "InvalidEnvelope",
     "Message",
     "NotificationFailed",
+    "NotificationsErasureConfirmed",
     "NotificationSent",
     "Participant",
+    "PersonErased",
     "RegisterParticipant",
     "RegistrationCancelled",
     "RegistrationConfirmed",
@@ -92,6 +100,7 @@ __all__ = [
     "TicketIssued",
     "TicketRejected",
     "TicketValidated",
+    "TicketingErasureConfirmed",
     "TicketVoided",
     "Titles",
     "messages_on",

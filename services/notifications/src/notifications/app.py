@@ -15,6 +15,7 @@ from atelier_platform.subscribe import subscribe
 from atelier_schemas.topics import CATALOG_EVENTS, NOTIFICATIONS_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
+from . import erasure
 from .config import Settings
 from .delivery import Deliverer
 from .handlers import Handlers
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             bootstrap_servers=settings.kafka_bootstrap_servers,
             broker=broker,
             workers=[deliverer.run, scheduler.run],
+            purges=erasure.PURGES,
             before_start=start_consumer,
         ) as runtime:
             app.state.runtime = runtime

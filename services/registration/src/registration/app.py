@@ -17,13 +17,19 @@ from atelier_platform.input_rules import install_input_rules
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
 from atelier_schemas import CancelRegistration, RegisterParticipant
-from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_COMMANDS, REGISTRATION_EVENTS
+from atelier_schemas.topics import (
+    CATALOG_EVENTS,
+    NOTIFICATIONS_EVENTS,
+    REGISTRATION_COMMANDS,
+    REGISTRATION_EVENTS,
+    TICKETING_EVENTS,
+)
 from fastapi import FastAPI
 
 from . import GROUP
 from .adapters import idempotency_keys
 from .config import Settings
-from .entrypoints import admin_http, http
+from .entrypoints import admin_http, erasure_commands, erasure_http, http
 from .entrypoints.commands import on_cancel_registration, on_register_participant
 from .entrypoints.dependencies import Services
 from .entrypoints.intake import Intake
@@ -35,7 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     services = Services(settings)
     broker = create_broker(settings.kafka_bootstrap_servers)
     app = FastAPI(title="Atelier registration", version="0.2.0")
-    subscribe(broker, REGISTRATION_COMMANDS, GROUP, lambda: services.consumer)
+    # The other services' events only for their erasure confirmations; the rest is skipped.
+    for topic in (REGISTRATION_COMMANDS, TICKETING_EVENTS, NOTIFICATIONS_EVENTS):
+        subscribe(broker, topic, GROUP, lambda: services.consumer)
 
     def before_start(runtime: Runtime) -> None:
         services.uow = UnitOfWork(runtime.pool, after_commit=runtime.relay.wake)
@@ -52,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             handlers={
                 RegisterParticipant: partial(on_register_participant, public_url=settings.public_url),
                 CancelRegistration: on_cancel_registration,
+                **erasure_commands.HANDLERS,
             },
             after_commit=runtime.relay.wake,
         )
@@ -83,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.broker = broker  # read by the platform's AsyncAPI page
     app.include_router(http.router)
     app.include_router(admin_http.router)
+    app.include_router(erasure_http.router)
     install_common(app, "registration")
     install_input_rules(app)
     serve_docs_offline(app)

@@ -15,7 +15,7 @@ from atelier_platform.subscribe import subscribe
 from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
-from . import GROUP
+from . import GROUP, erasure
 from .config import Settings
 from .handlers import event_handlers
 from .http import router
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database_url=settings.database_url,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             broker=broker,
+            purges=erasure.PURGES,
             before_start=start_consumer,
         ) as runtime:
             app.state.runtime = runtime

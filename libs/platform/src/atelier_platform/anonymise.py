@@ -1,0 +1,95 @@
+"""Erasing a person's data from stored JSON and from the outbox, the same way in every service.
+
+The rule is plain: every text that contains one of the person's values (name, address, phone...)
+has that value replaced by its stand-in, whatever the letter case; fields that are bearer links
+(`manage_url`) or signed copies of the person's data (`qr_payload`) are dropped to null. Outbox rows
+of the person's keys not yet published are rewritten so, and published ones deleted: the copy on
+Kafka ages out with the topic's retention (docs/adr/0006).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+
+ERASED_NAME = "(erased)"
+# Dropped to null: a bearer link, and a signed copy of the holder's name (base64, so no text search finds it).
+DROPPED_FIELDS = frozenset({"manage_url", "qr_payload"})
+# A value this short is replaced only where a whole text equals it: inside other texts ("Al" in "Salle 2",
+# an id, a date) it would be noise, and damage what is not theirs.
+SHORTEST_INSIDE = 4
+
+JSON = Any  # what json.loads returns
+
+
+def erased_email(reference: str) -> str:
+    """A stand-in address that is never delivered (RFC 2606 reserves `.example`); the same reference gives the
+    same address, so counts of distinct people stay what they were."""
+    return f"erased-{reference}@erased.example"
+
+
+def scrub(value: JSON, replacements: Mapping[str, str]) -> JSON:
+    """`value` with each of the person's values replaced by its stand-in, whatever the case, and the
+    `DROPPED_FIELDS` set to null."""
+    return _Scrubber(replacements).scrub(value)
+
+
+def scrub_text(text: str | None, replacements: Mapping[str, str]) -> str | None:
+    return None if text is None else _Scrubber(replacements).scrub(text)
+
+
+class _Scrubber:
+    def __init__(self, replacements: Mapping[str, str]) -> None:
+        self._whole = {k.casefold(): v for k, v in replacements.items() if k}
+        inside = sorted((k for k in self._whole if len(k) >= SHORTEST_INSIDE), key=len, reverse=True)
+        # Longest first, so "Lena Peeters" is replaced before "Lena" could be.
+        self._inside = re.compile("|".join(map(re.escape, inside)), re.IGNORECASE) if inside else None
+
+    def scrub(self, value: JSON) -> JSON:
+        if isinstance(value, str):
+            if value.casefold() in self._whole:
+                return self._whole[value.casefold()]
+            if self._inside is None:
+                return value
+            return self._inside.sub(lambda m: self._whole[m.group(0).casefold()], value)
+        if isinstance(value, list):
+            return [self.scrub(item) for item in value]
+        if isinstance(value, dict):
+            return {k: None if k in DROPPED_FIELDS else self.scrub(v) for k, v in value.items()}
+        return value
+
+
+async def scrub_outbox(conn: asyncpg.Connection, keys: Sequence[str], replacements: Mapping[str, str]) -> int:
+    """In the caller's transaction: delete the published rows of `keys`, rewrite the unpublished ones.
+
+    Rows of other keys that mention one of the values (a rejection keyed by its command) are treated
+    alike. Returns how many rows were touched. The outbox is small (published rows are purged after
+    days), so the text search is cheap.
+    """
+    # The value is JSON with non-ASCII letters escaped: look for both spellings.
+    values = sorted(
+        {form.lower() for v in replacements if len(v) >= SHORTEST_INSIDE for form in (v, json.dumps(v)[1:-1])}
+    )
+    rows = await conn.fetch(
+        "SELECT position, value, sent_at IS NOT NULL AS sent FROM outbox"
+        " WHERE key = ANY($1::text[])"
+        "  OR EXISTS (SELECT FROM unnest($2::text[]) AS v WHERE strpos(lower(convert_from(value, 'UTF8')), v) > 0)"
+        " FOR UPDATE",
+        list(keys),
+        values,
+    )
+    sent = [row["position"] for row in rows if row["sent"]]
+    if sent:
+        await conn.execute("DELETE FROM outbox WHERE position = ANY($1::bigint[])", sent)
+    rewritten = [
+        (row["position"], json.dumps(scrub(json.loads(row["value"]), replacements), separators=(",", ":")).encode())
+        for row in rows
+        if not row["sent"]
+    ]
+    if rewritten:
+        await conn.executemany("UPDATE outbox SET value = $2 WHERE position = $1", rewritten)
+    return len(rows)
