@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 import pytest
-from atelier_schemas import ErasePerson
-from atelier_schemas.topics import REGISTRATION_COMMANDS
+from atelier_schemas import ErasePerson, Participant, RegistrationCancelled, SessionInfo
+from atelier_schemas.base import example_of
+from atelier_schemas.topics import REGISTRATION_COMMANDS, REGISTRATION_EVENTS
 from support.api import admin, create_session, unique_email
 from support.kafka import cloud_event, publish_event
-from support.mail import wait_for_mail
+from support.mail import received_for, wait_for_mail
 from support.waiting import eventually
 
 DATABASES = ("REGISTRATION_DATABASE_URL", "TICKETING_DATABASE_URL", "NOTIFICATIONS_DATABASE_URL")
@@ -161,6 +162,42 @@ async def test_the_erase_person_command_erases_like_the_admin_api(infra, service
         await conn.close()
     await wait_until_complete(api, token, str(erasure_id))
     assert await traces_of(infra, person) == {name: [] for name in DATABASES}
+
+
+async def test_an_event_of_an_erased_registration_that_comes_late_is_applied_and_scrubbed(
+    infra, services, api, notifications_db
+):
+    token = infra["REGISTRATION_ADMIN_TOKEN"]
+    person = someone()
+    session_id = await create_session(api, str(api.base_url), token)
+    body = {**person, "language": "en", "wants_voucher": False}
+    registered = (await api.post(f"/sessions/{session_id}/registrations", json=body)).json()
+    await wait_for_mail(infra["SMTP_MAILDIR"], person["email"], count=1)
+    erasure_id = (await api.post("/admin/people/erase", json={"email": person["email"]}, headers=admin(token))).json()
+    await wait_until_complete(api, token, erasure_id["erasure_id"])
+    # A copy of the cancellation written before the erasure, as a replayed dead letter would bring it.
+    late = RegistrationCancelled(
+        **{
+            **example_of(RegistrationCancelled),
+            "registration_id": registered["registration_id"],
+            "session": SessionInfo(**{**example_of(SessionInfo), "session_id": session_id}),
+            "participant": Participant(name=person["name"], email=person["email"], language="en"),
+            "cancelled_by": "participant",
+            "previous_status": "confirmed",
+        }
+    )
+
+    await publish_event(infra["KAFKA_BOOTSTRAP_SERVERS"], cloud_event(late), late.key(), REGISTRATION_EVENTS)
+
+    async def applied() -> bool:
+        status = await notifications_db.fetchval(
+            "SELECT status FROM contacts WHERE registration_id = $1", uuid.UUID(registered["registration_id"])
+        )
+        return status == "cancelled"
+
+    assert await eventually(applied, timeout=30)  # the cancellation took effect...
+    assert await traces_of(infra, person) == {name: [] for name in DATABASES}  # ...and left no data behind
+    assert len(received_for(infra["SMTP_MAILDIR"], person["email"])) == 1  # its email was never sent
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
+from atelier_schemas import CloudEvent, Message
+
+from .consumer import Handler
 
 ERASED_NAME = "(erased)"
 # Dropped to null: a bearer link, and a signed copy of the holder's name (base64, so no text search finds it).
@@ -93,3 +97,42 @@ async def scrub_outbox(conn: asyncpg.Connection, keys: Sequence[str], replacemen
     if rewritten:
         await conn.executemany("UPDATE outbox SET value = $2 WHERE position = $1", rewritten)
     return len(rows)
+
+
+Scrub = Callable[[asyncpg.Connection, uuid.UUID, list[uuid.UUID]], Awaitable[None]]
+
+
+async def remember_erased(conn: asyncpg.Connection, erasure_id: uuid.UUID, registration_ids: list[uuid.UUID]) -> None:
+    """Note the erased registrations (table `erased_registrations` of the consuming service)."""
+    await conn.execute(
+        "INSERT INTO erased_registrations (registration_id, erasure_id) SELECT unnest($1::uuid[]), $2"
+        " ON CONFLICT DO NOTHING",
+        registration_ids,
+        erasure_id,
+    )
+
+
+def scrub_late_events(handlers: dict[type[Message], Handler], scrub: Scrub) -> dict[type[Message], Handler]:
+    """Each handler, followed by `scrub` when its event is about a registration already erased.
+
+    `PersonErased` travels under its erasure id, so an event of one of its registrations can still
+    come after it from another partition (or a replayed dead letter) carrying the person's data: its
+    effect is applied as usual — a voucher voided, a seat freed — and the data scrubbed in the same
+    transaction.
+    """
+
+    def followed_by_scrub(handler: Handler) -> Handler:
+        async def handle(conn: asyncpg.Connection, event: CloudEvent, payload: Any) -> None:
+            await handler(conn, event, payload)
+            registration_id = getattr(payload, "registration_id", None)
+            if registration_id is None:
+                return
+            erasure_id = await conn.fetchval(
+                "SELECT erasure_id FROM erased_registrations WHERE registration_id = $1", registration_id
+            )
+            if erasure_id is not None:
+                await scrub(conn, erasure_id, [registration_id])
+
+        return handle
+
+    return {kind: followed_by_scrub(handler) for kind, handler in handlers.items()}

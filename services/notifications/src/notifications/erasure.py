@@ -13,7 +13,14 @@ import uuid
 
 import asyncpg
 from atelier_platform import outbox
-from atelier_platform.anonymise import ERASED_NAME, erased_email, scrub, scrub_outbox, scrub_text
+from atelier_platform.anonymise import (
+    ERASED_NAME,
+    erased_email,
+    remember_erased,
+    scrub_outbox,
+    scrub_text,
+)
+from atelier_platform.anonymise import scrub as scrub_json
 from atelier_platform.retention import Purge, RetentionSettings, rows_affected
 from atelier_schemas import CloudEvent, NotificationsErasureConfirmed, PersonErased
 
@@ -21,11 +28,17 @@ from . import SOURCE, reminders
 
 
 async def on_person_erased(conn: asyncpg.Connection, event: CloudEvent, erased: PersonErased) -> None:
-    ids = erased.registration_ids
+    await remember_erased(conn, erased.erasure_id, erased.registration_ids)
+    await scrub(conn, erased.erasure_id, erased.registration_ids)
+    await outbox.append(conn, NotificationsErasureConfirmed(erasure_id=erased.erasure_id), source=SOURCE)
+
+
+async def scrub(conn: asyncpg.Connection, erasure_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
+    """These registrations' contacts, messages and outbox rows scrubbed; what was still to be sent, cancelled."""
     contacts = await conn.fetch(
         "SELECT name, email FROM contacts WHERE registration_id = ANY($1::uuid[]) FOR UPDATE", ids
     )
-    stand_in = erased_email(erased.erasure_id.hex[:20])
+    stand_in = erased_email(erasure_id.hex[:20])
     replacements = {
         **{row["name"]: ERASED_NAME for row in contacts},
         **{row["email"]: stand_in for row in contacts},
@@ -43,7 +56,6 @@ async def on_person_erased(conn: asyncpg.Connection, event: CloudEvent, erased: 
     )
     await _scrub_messages(conn, ids, replacements)
     await scrub_outbox(conn, [str(r) for r in ids], replacements)
-    await outbox.append(conn, NotificationsErasureConfirmed(erasure_id=erased.erasure_id), source=SOURCE)
 
 
 async def _scrub_messages(conn: asyncpg.Connection, ids: list[uuid.UUID], replacements: dict[str, str]) -> None:
@@ -59,7 +71,7 @@ async def _scrub_messages(conn: asyncpg.Connection, ids: list[uuid.UUID], replac
         [
             (
                 row["id"],
-                json.dumps(scrub(json.loads(row["context"]), replacements)),
+                json.dumps(scrub_json(json.loads(row["context"]), replacements)),
                 scrub_text(row["subject"], replacements),
                 scrub_text(row["last_error"], replacements),
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from atelier_platform.anonymise import scrub_late_events
 from atelier_platform.asyncapi import declare_publishers
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.docs_assets import serve_docs_offline
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             group=GROUP,
             pool=runtime.pool,
             producer=runtime.producer,
-            handlers=event_handlers(settings.voucher_price_eur, app.state.signer),
+            handlers=scrub_late_events(event_handlers(settings.voucher_price_eur, app.state.signer), erasure.scrub),
             after_commit=runtime.relay.wake,
         )
 

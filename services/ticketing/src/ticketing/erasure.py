@@ -6,9 +6,11 @@ name is replaced in the voucher rows and in the outbox, and signed QR payloads t
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
 from atelier_platform import outbox
-from atelier_platform.anonymise import ERASED_NAME, scrub_outbox
+from atelier_platform.anonymise import ERASED_NAME, remember_erased, scrub_outbox
 from atelier_platform.retention import Purge, RetentionSettings, rows_affected
 from atelier_schemas import CloudEvent, PersonErased, TicketingErasureConfirmed
 
@@ -16,17 +18,21 @@ from . import SOURCE
 
 
 async def on_person_erased(conn: asyncpg.Connection, event: CloudEvent, erased: PersonErased) -> None:
+    await remember_erased(conn, erased.erasure_id, erased.registration_ids)
+    await scrub(conn, erased.erasure_id, erased.registration_ids)
+    await outbox.append(conn, TicketingErasureConfirmed(erasure_id=erased.erasure_id), source=SOURCE)
+
+
+async def scrub(conn: asyncpg.Connection, erasure_id: uuid.UUID, registration_ids: list[uuid.UUID]) -> None:
+    """The holder name out of these registrations' vouchers and outbox rows."""
     names = await conn.fetch(
-        "SELECT DISTINCT holder_name FROM vouchers WHERE registration_id = ANY($1::uuid[])", erased.registration_ids
+        "SELECT DISTINCT holder_name FROM vouchers WHERE registration_id = ANY($1::uuid[])", registration_ids
     )
     await conn.execute(
-        "UPDATE vouchers SET holder_name = $2 WHERE registration_id = ANY($1::uuid[])",
-        erased.registration_ids,
-        ERASED_NAME,
+        "UPDATE vouchers SET holder_name = $2 WHERE registration_id = ANY($1::uuid[])", registration_ids, ERASED_NAME
     )
     replacements = {row["holder_name"]: ERASED_NAME for row in names if row["holder_name"] != ERASED_NAME}
-    await scrub_outbox(conn, [str(r) for r in erased.registration_ids], replacements)
-    await outbox.append(conn, TicketingErasureConfirmed(erasure_id=erased.erasure_id), source=SOURCE)
+    await scrub_outbox(conn, [str(r) for r in registration_ids], replacements)
 
 
 async def anonymise_past_vouchers(conn: asyncpg.Connection, settings: RetentionSettings) -> int:
