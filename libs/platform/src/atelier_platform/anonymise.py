@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 from atelier_schemas import CloudEvent, Message
 
+from . import locks
 from .consumer import Handler
 
 ERASED_NAME = "(erased)"
@@ -103,7 +104,17 @@ Scrub = Callable[[asyncpg.Connection, uuid.UUID, list[uuid.UUID]], Awaitable[Non
 
 
 async def remember_erased(conn: asyncpg.Connection, erasure_id: uuid.UUID, registration_ids: list[uuid.UUID]) -> None:
-    """Note the erased registrations (table `erased_registrations` of the consuming service)."""
+    """Note the erased registrations (table `erased_registrations` of the consuming service).
+
+    Waits for the events of these registrations in flight, and holds back new ones until the
+    erasure commits, so each is either scrubbed by the erasure or sees it (`scrub_late_events`).
+    """
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock($1, h) FROM"
+        " (SELECT DISTINCT hashtext(r::text) AS h FROM unnest($2::uuid[]) AS r ORDER BY h) AS erased",
+        locks.ERASURE,
+        registration_ids,
+    )
     await conn.execute(
         "INSERT INTO erased_registrations (registration_id, erasure_id) SELECT unnest($1::uuid[]), $2"
         " ON CONFLICT DO NOTHING",
@@ -123,10 +134,15 @@ def scrub_late_events(handlers: dict[type[Message], Handler], scrub: Scrub) -> d
 
     def followed_by_scrub(handler: Handler) -> Handler:
         async def handle(conn: asyncpg.Connection, event: CloudEvent, payload: Any) -> None:
-            await handler(conn, event, payload)
             registration_id = getattr(payload, "registration_id", None)
             if registration_id is None:
+                await handler(conn, event, payload)
                 return
+            # Shared: events of one registration do not wait for each other, only for its erasure.
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))", locks.ERASURE, str(registration_id)
+            )
+            await handler(conn, event, payload)
             erasure_id = await conn.fetchval(
                 "SELECT erasure_id FROM erased_registrations WHERE registration_id = $1", registration_id
             )

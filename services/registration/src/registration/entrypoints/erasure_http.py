@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
+import asyncpg
 from atelier_schemas.limits import EventEmail
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -50,7 +52,7 @@ async def erase_person(body: EraseIn, request: Request, uow: Uow) -> JSONRespons
     again answers the same erasure. No Idempotency-Key: the request is idempotent by itself, and a kept
     request would be a copy of the address."""
 
-    async def action(conn):
+    async def action(conn: asyncpg.Connection) -> tuple[int, dict[str, object]]:
         done = await erasure.erase(conn, body.email)
         return 202, {"erasure_id": done.erasure_id, "registrations": done.registrations}
 
@@ -58,7 +60,7 @@ async def erase_person(body: EraseIn, request: Request, uow: Uow) -> JSONRespons
 
 
 @router.get("/erasures/{erasure_id}", response_model=ErasureOut, responses={404: {"description": "Unknown erasure"}})
-async def erasure_status(erasure_id: uuid.UUID, uow: Uow) -> dict:
+async def erasure_status(erasure_id: uuid.UUID, uow: Uow) -> dict[str, Any]:
     found = await erasure.status(uow.pool, erasure_id)
     if found is None:
         raise HTTPException(404, "no such erasure")

@@ -12,6 +12,7 @@ import hmac
 import json
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from atelier_platform import outbox
@@ -63,7 +64,7 @@ async def confirmed(conn: asyncpg.Connection, erasure_id: uuid.UUID, service: st
     await sql.confirm(conn, erasure_id, service)
 
 
-async def status(conn: asyncpg.Connection | asyncpg.Pool, erasure_id: uuid.UUID) -> dict | None:
+async def status(conn: asyncpg.Connection | asyncpg.Pool, erasure_id: uuid.UUID) -> dict[str, Any] | None:
     """The erasure and, per service, when it confirmed (null while it has not)."""
     row = await sql.erasure(conn, erasure_id)
     if row is None:
