@@ -4,7 +4,7 @@ The rule is plain: every text that contains one of the person's values (name, ad
 has that value replaced by its stand-in, whatever the letter case; fields that are bearer links
 (`manage_url`) or signed copies of the person's data (`qr_payload`) are dropped to null. Outbox rows
 of the person's keys not yet published are rewritten so, and published ones deleted: the copy on
-Kafka ages out with the topic's retention (docs/adr/0006).
+Kafka ages out with the topic's retention (docs/adr/0007).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .consumer import Handler
 
 ERASED_NAME = "(erased)"
 # Dropped to null: a bearer link, and a signed copy of the holder's name (base64, so no text search finds it).
-DROPPED_FIELDS = frozenset({"manage_url", "qr_payload"})
+DROPPED_FIELDS = frozenset({"manage_url", "sealed_manage_url", "qr_payload"})
 # A value this short is replaced only where a whole text equals it: inside other texts ("Al" in "Salle 2",
 # an id, a date) it would be noise, and damage what is not theirs.
 SHORTEST_INSIDE = 4

@@ -43,7 +43,7 @@ class TopicSettings(BaseSettings):
         default=DAY_MS,
         ge=60_000,
         description="A segment is closed after this long; Kafka deletes only closed segments, so a record lives"
-        " at most retention plus this (docs/adr/0006)",
+        " at most retention plus this (docs/adr/0007)",
     )
     retention_ms_by_topic: dict[str, int] = Field(
         default_factory=dict, description='Per-topic retention, JSON: {"registration.events": 1209600000}'

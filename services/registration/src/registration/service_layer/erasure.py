@@ -2,7 +2,7 @@
 
 A person is an email address. Their registrations keep status, session, profile and attendance —
 the yearly report counts them — under a stand-in address that is the same for every erasure of the
-same address (an HMAC of it), so the count of distinct people does not change. See docs/adr/0006.
+same address (an HMAC of it), so the count of distinct people does not change. See docs/adr/0007.
 """
 
 from __future__ import annotations

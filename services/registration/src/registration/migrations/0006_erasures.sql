@@ -1,6 +1,6 @@
 -- depends: 0004_email_first_index
 
--- Erasing a person (docs/adr/0006). An erasure remembers no address: only an HMAC of it under a key
+-- Erasing a person (docs/adr/0007). An erasure remembers no address: only an HMAC of it under a key
 -- that never leaves this database, to answer a repeated request with the same erasure, and the
 -- registrations it anonymised, to show which services confirmed.
 CREATE TABLE erasure_key (
