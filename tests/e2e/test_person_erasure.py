@@ -83,7 +83,7 @@ async def wait_until_complete(api: httpx.AsyncClient, token: str, erasure_id: st
         status = (await api.get(f"/admin/people/erasures/{erasure_id}", headers=admin(token))).json()
         return status["complete"]
 
-    assert await eventually(complete, timeout=60), status
+    assert await eventually(complete, timeout=120), status
     return status
 
 
@@ -109,7 +109,9 @@ async def test_an_erased_person_leaves_no_trace_in_any_database_and_the_report_c
     checked_in = await api.post("/admin/check-ins", json={"code": registered[0]["code"]}, headers=admin(token))
     assert checked_in.status_code == 200  # trained: the report counts them
     # Everything has happened: a confirmation and a voucher email per session, a reminder planned for each.
-    await wait_for_mail(infra["SMTP_MAILDIR"], person["email"], count=2 * SESSIONS)
+    assert (
+        len(await wait_for_mail(infra["SMTP_MAILDIR"], person["email"], count=2 * SESSIONS, timeout=90)) == 2 * SESSIONS
+    )
     ids = [uuid.UUID(r["registration_id"]) for r in registered]
     scheduled = await notifications_db.fetchval(
         "SELECT count(*) FROM reminders WHERE registration_id = ANY($1::uuid[]) AND status = 'scheduled'", ids
@@ -147,7 +149,7 @@ async def test_the_erase_person_command_erases_like_the_admin_api(infra, service
     session_id = await create_session(api, str(api.base_url), token)
     body = {**person, "language": "fr", "wants_voucher": False}
     assert (await api.post(f"/sessions/{session_id}/registrations", json=body)).status_code == 201
-    await wait_for_mail(infra["SMTP_MAILDIR"], person["email"], count=1)
+    assert len(await wait_for_mail(infra["SMTP_MAILDIR"], person["email"], count=1, timeout=90)) == 1
     command = ErasePerson(command_id=uuid.uuid4(), email=person["email"])
 
     await publish_event(infra["KAFKA_BOOTSTRAP_SERVERS"], cloud_event(command), command.key(), REGISTRATION_COMMANDS)
@@ -155,7 +157,7 @@ async def test_the_erase_person_command_erases_like_the_admin_api(infra, service
     conn = await asyncpg.connect(infra["REGISTRATION_DATABASE_URL"])
     try:
         assert await eventually(
-            lambda: conn.fetchval("SELECT id FROM erasures WHERE command_id = $1", command.command_id), timeout=30
+            lambda: conn.fetchval("SELECT id FROM erasures WHERE command_id = $1", command.command_id), timeout=90
         )
         erasure_id = await conn.fetchval("SELECT id FROM erasures WHERE command_id = $1", command.command_id)
     finally:
@@ -172,7 +174,7 @@ async def test_an_event_of_an_erased_registration_that_comes_late_is_applied_and
     session_id = await create_session(api, str(api.base_url), token)
     body = {**person, "language": "en", "wants_voucher": False}
     registered = (await api.post(f"/sessions/{session_id}/registrations", json=body)).json()
-    await wait_for_mail(infra["SMTP_MAILDIR"], person["email"], count=1)
+    assert len(await wait_for_mail(infra["SMTP_MAILDIR"], person["email"], count=1, timeout=90)) == 1
     erasure_id = (await api.post("/admin/people/erase", json={"email": person["email"]}, headers=admin(token))).json()
     await wait_until_complete(api, token, erasure_id["erasure_id"])
     # A copy of the cancellation written before the erasure, as a replayed dead letter would bring it.
@@ -195,7 +197,7 @@ async def test_an_event_of_an_erased_registration_that_comes_late_is_applied_and
         )
         return status == "cancelled"
 
-    assert await eventually(applied, timeout=30)  # the cancellation took effect...
+    assert await eventually(applied, timeout=90)  # the cancellation took effect...
     assert await traces_of(infra, person) == {name: [] for name in DATABASES}  # ...and left no data behind
     assert len(received_for(infra["SMTP_MAILDIR"], person["email"])) == 1  # its email was never sent
 
