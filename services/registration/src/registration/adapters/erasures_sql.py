@@ -21,15 +21,25 @@ async def registrations_of(conn: asyncpg.Connection, email: str) -> list[asyncpg
 
 
 async def anonymise_registrations(
-    conn: asyncpg.Connection, registration_ids: list[uuid.UUID], *, name: str, email: str
+    conn: asyncpg.Connection, registration_ids: list[uuid.UUID], *, name: str, email: str, fallback_email: str
 ) -> None:
-    """Status, session, profile, voucher wish and attendance stay: the report's counts are made of them."""
+    """Status, session, profile, voucher wish and attendance stay: the report's counts are made of them.
+
+    `fallback_email` where `email` would give a session two active registrations under one address (the
+    person registered again after an earlier erasure, for a session they still held a place in).
+    """
     await conn.execute(
-        "UPDATE registrations SET name = $2, email = $3, phone = NULL, company = NULL, origin_station_id = NULL,"
-        " manage_token_hash = NULL WHERE id = ANY($1::uuid[])",
+        "UPDATE registrations r SET name = $2, phone = NULL, company = NULL, origin_station_id = NULL,"
+        " manage_token_hash = NULL,"
+        " email = CASE WHEN r.status IN ('confirmed', 'waitlisted') AND EXISTS (SELECT FROM registrations o"
+        "  WHERE lower(o.email) = lower($3) AND o.session_id = r.session_id"
+        "  AND o.status IN ('confirmed', 'waitlisted'))"
+        "  THEN $4 ELSE $3 END"
+        " WHERE r.id = ANY($1::uuid[])",
         registration_ids,
         name,
         email,
+        fallback_email,
     )
 
 

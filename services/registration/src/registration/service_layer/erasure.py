@@ -45,7 +45,9 @@ async def erase(conn: asyncpg.Connection, email: str, *, command_id: uuid.UUID |
         return Erasure(earlier, 0)
     erasure_id = uuid.uuid4()
     ids = [row["id"] for row in rows]
-    await sql.anonymise_registrations(conn, ids, name=ERASED_NAME, email=erased_email(subject.hex()[:20]))
+    await sql.anonymise_registrations(
+        conn, ids, name=ERASED_NAME, email=erased_email(subject.hex()[:20]), fallback_email=erased_email(erasure_id.hex)
+    )
     await sql.forget_answers(conn, ids)
     await scrub_outbox(conn, [str(i) for i in ids], replacements(rows, subject))
     await sql.record(conn, erasure_id, subject, ids, command_id)
