@@ -93,7 +93,7 @@ def test_every_topic_a_service_uses_has_a_kafka_topic_and_a_dead_letter_topic(re
         assert dead_letter(topic) in topics, f"{topic} has no KafkaTopic for its dead letters"
 
 
-def test_every_topic_is_replicated_three_times_with_two_in_sync_and_the_services_retention(rendered):
+def test_every_topic_is_replicated_three_times_with_two_in_sync_and_the_services_retention_and_segments(rendered):
     topics = topics_by_name(rendered)
     assert set(topics) == {*ALL, *(dead_letter(topic) for topic in ALL)}
     settings = TopicSettings()  # what a service creates when a topic is missing
@@ -102,6 +102,7 @@ def test_every_topic_is_replicated_three_times_with_two_in_sync_and_the_services
         assert spec["replicas"] == 3 and spec["partitions"] == settings.partitions, name
         assert spec["config"]["min.insync.replicas"] == 2, name
         assert spec["config"]["retention.ms"] == settings.retention_of(name), name
+        assert spec["config"]["segment.ms"] == settings.segment_ms, name  # bounds how long past retention data lives
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -6,6 +6,7 @@ from .base import Message
 from .catalog import ScheduledSession, SessionCancelled, SessionChanged, SessionScheduled, Titles
 from .commands import CancelRegistration, RegisterParticipant, RegisterParticipantV2
 from .envelope import CloudEvent, InvalidEnvelope
+from .erasure import ErasePerson, NotificationsErasureConfirmed, PersonErased, TicketingErasureConfirmed
 from .notifications import NotificationFailed, NotificationSent
 from .registration import (
     AttendanceRecorded,
@@ -40,6 +41,10 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         TicketValidated,
         NotificationSent,
         NotificationFailed,
+        ErasePerson,
+        PersonErased,
+        TicketingErasureConfirmed,
+        NotificationsErasureConfirmed,
     )
 }
 
@@ -74,11 +79,14 @@ __all__ = [
     "AttendanceRecorded",
     "CancelRegistration",
     "CloudEvent",
+    "ErasePerson",
     "InvalidEnvelope",
     "Message",
     "NotificationFailed",
+    "NotificationsErasureConfirmed",
     "NotificationSent",
     "Participant",
+    "PersonErased",
     "RegisterParticipant",
     "RegisterParticipantV2",
     "RegistrationCancelled",
@@ -94,6 +102,7 @@ __all__ = [
     "TicketIssued",
     "TicketRejected",
     "TicketValidated",
+    "TicketingErasureConfirmed",
     "TicketVoided",
     "Titles",
     "messages_on",

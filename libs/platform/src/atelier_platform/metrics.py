@@ -53,6 +53,11 @@ EMAILS = Counter(
     " server_out (the server was out: the message keeps its place, sending pauses)",
     ["outcome"],
 )
+ROWS_PURGED = Counter(
+    "atelier_retention_rows_total",
+    "Rows deleted or anonymised by a retention purge (outbox, inbox, and each service's own)",
+    ["purge"],
+)
 VOUCHERS = Counter("atelier_vouchers_total", "Train vouchers by what happened to them: issued, voided", ["outcome"])
 INTAKE_QUEUE = Gauge(
     "atelier_intake_queue_depth",

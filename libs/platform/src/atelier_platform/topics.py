@@ -40,6 +40,12 @@ class TopicSettings(BaseSettings):
         validation_alias=AliasChoices("KAFKA_DLQ_RETENTION_MS"),
         description="How long a dead-letter topic keeps records: the time left to fix and replay them",
     )
+    segment_ms: int = Field(
+        default=DAY_MS,
+        ge=60_000,
+        description="A segment is closed after this long; Kafka deletes only closed segments, so a record lives"
+        " at most retention plus this (docs/adr/0007)",
+    )
     retention_ms_by_topic: dict[str, int] = Field(
         default_factory=dict, description='Per-topic retention, JSON: {"registration.events": 1209600000}'
     )
@@ -49,7 +55,11 @@ class TopicSettings(BaseSettings):
         return self.retention_ms_by_topic.get(topic, default)
 
     def new_topic(self, topic: str) -> NewTopic:
-        configs = {"retention.ms": str(self.retention_of(topic)), "min.insync.replicas": str(self.min_insync_replicas)}
+        configs = {
+            "retention.ms": str(self.retention_of(topic)),
+            "segment.ms": str(self.segment_ms),
+            "min.insync.replicas": str(self.min_insync_replicas),
+        }
         return NewTopic(topic, self.partitions, self.replication_factor, topic_configs=configs)
 
 

@@ -18,6 +18,7 @@ from atelier_platform.consumer import Handler
 from atelier_schemas import (
     CloudEvent,
     Message,
+    PersonErased,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationPromoted,
@@ -29,7 +30,7 @@ from atelier_schemas import (
     TicketVoided,
 )
 
-from . import contexts, kinds, projection, reminders
+from . import contexts, erasure, kinds, projection, reminders
 from .outgoing import cause_for_registration, queue_message
 
 
@@ -48,6 +49,7 @@ class Handlers:
             TicketIssued: on_ticket_issued,
             TicketRejected: on_ticket_rejected,
             TicketVoided: on_ticket_voided,
+            PersonErased: erasure.on_person_erased,
         }
 
     async def on_registration_confirmed(

@@ -18,13 +18,19 @@ from atelier_platform.input_rules import install_input_rules
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
 from atelier_schemas import CancelRegistration, RegisterParticipant, RegisterParticipantV2
-from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_COMMANDS, REGISTRATION_EVENTS
+from atelier_schemas.topics import (
+    CATALOG_EVENTS,
+    NOTIFICATIONS_EVENTS,
+    REGISTRATION_COMMANDS,
+    REGISTRATION_EVENTS,
+    TICKETING_EVENTS,
+)
 from fastapi import FastAPI
 
 from . import GROUP
 from .adapters import idempotency_keys
 from .config import Settings
-from .entrypoints import admin_http, admin_registrations, http
+from .entrypoints import admin_http, admin_registrations, erasure_commands, erasure_http, http
 from .entrypoints.commands import on_cancel_registration, on_register_participant
 from .entrypoints.dependencies import RegistrationLimits, Services
 from .entrypoints.intake import Intake
@@ -37,7 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     services = Services(settings, RegistrationLimits(settings))
     broker = create_broker(settings.kafka_bootstrap_servers)
     app = FastAPI(title="Atelier registration", version="0.2.0")
-    subscribe(broker, REGISTRATION_COMMANDS, GROUP, lambda: services.consumer)
+    # The other services' events only for their erasure confirmations; the rest is skipped.
+    for topic in (REGISTRATION_COMMANDS, TICKETING_EVENTS, NOTIFICATIONS_EVENTS):
+        subscribe(broker, topic, GROUP, lambda: services.consumer)
 
     def before_start(runtime: Runtime) -> None:
         links = ManageLinks.from_settings(settings.public_url, settings.notifications_public_key)
@@ -58,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 CancelRegistration: partial(
                     on_cancel_registration, proof_key=sealed.private_key(settings.command_proof_key.get_secret_value())
                 ),
+                **erasure_commands.HANDLERS,
             },
             after_commit=runtime.relay.wake,
         )
@@ -90,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(http.router)
     app.include_router(admin_http.router)
     app.include_router(admin_registrations.router)
+    app.include_router(erasure_http.router)
     install_common(app, "registration")
     install_input_rules(app)
     serve_docs_offline(app)

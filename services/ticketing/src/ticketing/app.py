@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from atelier_platform.anonymise import scrub_late_events
 from atelier_platform.asyncapi import declare_publishers
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.docs_assets import serve_docs_offline
@@ -16,7 +17,7 @@ from atelier_platform.subscribe import subscribe
 from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
-from . import GROUP
+from . import GROUP, erasure
 from .config import Settings
 from .handlers import event_handlers
 from .http import router
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             group=GROUP,
             pool=runtime.pool,
             producer=runtime.producer,
-            handlers=event_handlers(settings.voucher_price_eur, app.state.signer),
+            handlers=scrub_late_events(event_handlers(settings.voucher_price_eur, app.state.signer), erasure.scrub),
             after_commit=runtime.relay.wake,
         )
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database_url=settings.database_url,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             broker=broker,
+            purges=erasure.PURGES,
             before_start=start_consumer,
         ) as runtime:
             app.state.runtime = runtime

@@ -22,6 +22,7 @@ from atelier_platform.metrics import VOUCHERS
 from atelier_schemas import (
     CloudEvent,
     Message,
+    PersonErased,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationPromoted,
@@ -33,7 +34,7 @@ from atelier_schemas import (
     TicketVoided,
 )
 
-from . import SOURCE, session_dates, station_store, vouchers
+from . import SOURCE, erasure, session_dates, station_store, vouchers
 from .clock import brussels_date
 from .codes import new_voucher_code
 from .signing import VoucherSigner
@@ -51,6 +52,7 @@ def event_handlers(price: Decimal, signer: VoucherSigner) -> dict[type[Message],
         SessionScheduled: note_session,
         SessionChanged: partial(follow_session, signer=signer),
         SessionCancelled: void_session_vouchers,
+        PersonErased: erasure.on_person_erased,
     }
 
 
