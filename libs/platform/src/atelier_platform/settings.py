@@ -4,7 +4,6 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .kafka_client import KafkaClientSettings
-
 from .ratelimit import Network, trusted_networks
 
 
