@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 from registration.service_layer import erasure, registrations
+from support.links import TEST_LINKS
 from support.programme import new_session, person
 
 
 async def register(pool, session_id, who: dict) -> registrations.Registered:
     async with pool.acquire() as conn, conn.transaction():
         return await registrations.register(
-            conn, session_id, registrations.NewRegistration(**who, phone="+32 470 99 88 77"), public_url="http://x"
+            conn, session_id, registrations.NewRegistration(**who, phone="+32 470 99 88 77"), links=TEST_LINKS
         )
 
 

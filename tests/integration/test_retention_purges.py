@@ -84,7 +84,7 @@ async def test_contacts_and_message_contents_of_past_sessions_are_anonymised(inf
         past, recent = uuid.uuid4(), uuid.uuid4()
         for registration_id, days_ago in ((past, 200), (recent, 10)):
             await db.pool.execute(
-                "INSERT INTO contacts (registration_id, name, email, language, ends_at, manage_url)"
+                "INSERT INTO contacts (registration_id, name, email, language, ends_at, sealed_manage_url)"
                 " VALUES ($1, 'Lena Peeters', 'lena@example.be', 'en', now() - make_interval(days => $2), 'https://x')",
                 registration_id,
                 days_ago,
@@ -102,8 +102,8 @@ async def test_contacts_and_message_contents_of_past_sessions_are_anonymised(inf
         done = await purge_once(db.pool, notifications_erasure.PURGES, RetentionSettings())
 
         contacts = {
-            row["registration_id"]: (row["name"], row["email"], row["manage_url"])
-            for row in await db.pool.fetch("SELECT registration_id, name, email, manage_url FROM contacts")
+            row["registration_id"]: (row["name"], row["email"], row["sealed_manage_url"])
+            for row in await db.pool.fetch("SELECT registration_id, name, email, sealed_manage_url FROM contacts")
         }
         contexts = {
             row["registration_id"]: json.loads(row["context"])
