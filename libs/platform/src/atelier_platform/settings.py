@@ -3,6 +3,8 @@
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+CONSUMER_BATCH_MAX = 500  # records a subscriber takes from Kafka at once, by default
+
 
 class ServiceSettings(BaseSettings):
     # A refused value (a secret among them) must not be echoed into the start-up log; subclasses inherit this.
@@ -11,6 +13,13 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    kafka_consumer_batch_max: int = Field(
+        default=CONSUMER_BATCH_MAX,
+        ge=1,
+        le=10_000,
+        validation_alias=AliasChoices("KAFKA_CONSUMER_BATCH_MAX"),
+        description="Records a subscriber takes from Kafka at once, at most, and applies in one transaction",
     )
     host: str = "127.0.0.1"
     workers: int = Field(
