@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from .config import Settings
 from .delivery import Deliverer
-from .handlers import Handlers
+from .handlers import handlers
 from .http import router
 from .reminders import ReminderScheduler
 
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     declare_publishers(broker, NOTIFICATIONS_EVENTS)
     app = FastAPI(title="Atelier notifications", version="0.1.0")
     for topic in (REGISTRATION_EVENTS, CATALOG_EVENTS, TICKETING_EVENTS):
-        subscribe(broker, topic, settings.consumer_group, lambda: app.state.consumer)
+        subscribe(broker, topic, settings.consumer_group, lambda: app.state.consumer, settings.kafka_consumer_batch_max)
     deliverer = Deliverer(settings)
     app.state.deliverer = deliverer  # its counters, for the metrics
     scheduler = ReminderScheduler(settings.poll_seconds, on_queued=deliverer.wake)
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             group=settings.consumer_group,
             pool=runtime.pool,
             producer=runtime.producer,
-            handlers=Handlers(settings.reminder_before).by_event(),
+            handlers=handlers(settings.reminder_before),
             after_commit=deliverer.wake,
         )
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from functools import partial
 
 from atelier_platform.asyncapi import declare_publishers
 from atelier_platform.consumer import EventConsumer
@@ -16,15 +15,13 @@ from atelier_platform.http import install_common
 from atelier_platform.input_rules import install_input_rules
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
-from atelier_schemas import CancelRegistration, RegisterParticipant
 from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_COMMANDS, REGISTRATION_EVENTS
 from fastapi import FastAPI
 
-from . import GROUP
 from .adapters import idempotency_keys
 from .config import Settings
 from .entrypoints import admin_http, http
-from .entrypoints.commands import on_cancel_registration, on_register_participant
+from .entrypoints.commands import handlers
 from .entrypoints.dependencies import Services
 from .entrypoints.intake import Intake
 from .service_layer.unit_of_work import UnitOfWork
@@ -35,7 +32,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     services = Services(settings)
     broker = create_broker(settings.kafka_bootstrap_servers)
     app = FastAPI(title="Atelier registration", version="0.2.0")
-    subscribe(broker, REGISTRATION_COMMANDS, GROUP, lambda: services.consumer)
+    subscribe(
+        broker,
+        REGISTRATION_COMMANDS,
+        settings.consumer_group,
+        lambda: services.consumer,
+        settings.kafka_consumer_batch_max,
+    )
 
     def before_start(runtime: Runtime) -> None:
         services.uow = UnitOfWork(runtime.pool, after_commit=runtime.relay.wake)
@@ -46,13 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             deadline_seconds=settings.intake_deadline_seconds,
         )
         services.consumer = EventConsumer(
-            group=GROUP,
+            group=settings.consumer_group,
             pool=runtime.pool,
             producer=runtime.producer,
-            handlers={
-                RegisterParticipant: partial(on_register_participant, public_url=settings.public_url),
-                CancelRegistration: on_cancel_registration,
-            },
+            handlers=handlers(settings.public_url),
             after_commit=runtime.relay.wake,
         )
 

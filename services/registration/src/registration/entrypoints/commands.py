@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import asyncpg
+from atelier_platform.consumer import Handlers
 from atelier_schemas import CancelRegistration, CloudEvent, RegisterParticipant
 from atelier_schemas.limits import PROFILES, registrant_problem
 
 from ..domain import Refused
 from ..service_layer import registrations
+
+
+def handlers(public_url: str) -> Handlers:
+    """`public_url`: the participant pages, base of the manage links in the events."""
+    return {
+        RegisterParticipant: partial(on_register_participant, public_url=public_url),
+        CancelRegistration: on_cancel_registration,
+    }
 
 
 async def on_register_participant(
