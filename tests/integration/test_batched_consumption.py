@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -29,7 +30,7 @@ from atelier_schemas import (
 )
 from atelier_schemas.topics import dead_letter
 from support.databases import fresh_database
-from support.kafka import read_topic
+from support.kafka import headers_of, read_topic
 from support.waiting import eventually
 
 BROKEN = "R-broken"  # the handler can never apply a registration with this code
@@ -240,3 +241,16 @@ async def test_a_transient_failure_rolls_the_whole_batch_back_and_applies_it_aga
     assert calls == codes[:4] + codes  # the first four were rolled back together, then all six applied
     assert (await codes_applied(pool))[str(registration_id)] == codes
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 6
+
+
+async def test_an_event_id_postgres_refuses_is_dead_lettered_alone_and_its_batch_applied(infra, pool, producer):
+    registration_id = uuid.uuid4()
+    events = [to_cloud_event(confirmed(registration_id, f"R-{n}"), source="/tests") for n in range(3)]
+    events[1] = replace(events[1], id=f"{uuid.uuid4()}\x00")  # no Postgres text holds a NUL: the inbox insert fails
+    consumer = EventConsumer(group="tests", pool=pool, producer=producer, handlers={RegistrationConfirmed: apply})
+
+    await consumer.handle_batch(records_of(events))
+
+    assert (await codes_applied(pool))[str(registration_id)] == ["R-0", "R-2"]
+    dead = await read_topic(infra["KAFKA_BOOTSTRAP_SERVERS"], dead_letter("test.batches"))
+    assert [headers_of(r)["ce_id"] for r in dead if headers_of(r)["ce_id"] == events[1].id] == [events[1].id]
