@@ -165,7 +165,7 @@ class EventConsumer:
         """Apply in one transaction what the inbox has not seen; the ids applied."""
         async with self._pool.acquire() as conn, conn.transaction():
             fresh = {row["event_id"] for row in await conn.fetch(_INBOX, self.group, [w.event.id for w in work])}
-            applied = set()
+            applied: set[str] = set()
             for item in work:
                 if item.event.id not in fresh or item.event.id in applied:
                     continue

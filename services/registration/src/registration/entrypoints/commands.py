@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import partial
 
 import asyncpg
@@ -75,5 +76,11 @@ def _invalid(command: RegisterParticipant) -> str | None:
     return None
 
 
-async def _reject(conn, command, reason: str, detail: str, registration_id=None) -> None:
+async def _reject(
+    conn: asyncpg.Connection,
+    command: RegisterParticipant | CancelRegistration,
+    reason: str,
+    detail: str,
+    registration_id: uuid.UUID | None = None,
+) -> None:
     await registrations.reject(conn, command.command_id, reason, detail, registration_id)
