@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "deploy" / "local")]
 
-from notifications.handlers import Handlers  # noqa: E402
+from notifications.handlers import handlers  # noqa: E402
 from support import notification_events as events  # noqa: E402
 from support.databases import notifications_database  # noqa: E402
 from support.handling import handle  # noqa: E402
@@ -52,9 +52,9 @@ async def run(infra: dict[str, str], *, messages: int, senders: int, through_kaf
     async with notifications_database(infra["NOTIFICATIONS_DATABASE_URL"], "notifications_bench") as database:
         registrations = [events.confirmed(f"bench-{n}@example.be") for n in range(messages)]
         if not through_kafka:
-            handlers = Handlers(reminder_before=timedelta(hours=24))
+            by_event = handlers(reminder_before=timedelta(hours=24))
             for registration in registrations:
-                await handle(database.pool, handlers, registration)
+                await handle(database.pool, by_event, registration)
         with RecordingSmtpServer(free_port()) as smtp:
             process = NotificationsProcess(
                 infra,

@@ -6,6 +6,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .kafka_client import KafkaClientSettings
 from .ratelimit import Network, trusted_networks
 
+CONSUMER_BATCH_MAX = 500  # records a subscriber takes from Kafka at once, by default
+
 
 class TrustedProxies(BaseSettings):
     """Who may name the client in X-Forwarded-For (`atelier_platform.ratelimit.client_address`)."""
@@ -33,6 +35,13 @@ class ServiceSettings(KafkaClientSettings, TrustedProxies):
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    kafka_consumer_batch_max: int = Field(
+        default=CONSUMER_BATCH_MAX,
+        ge=1,
+        le=10_000,
+        validation_alias=AliasChoices("KAFKA_CONSUMER_BATCH_MAX"),
+        description="Records a subscriber takes from Kafka at once, at most, and applies in one transaction",
     )
     host: str = "127.0.0.1"
     workers: int = Field(

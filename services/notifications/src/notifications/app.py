@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from . import erasure
 from .config import Settings
 from .delivery import Deliverer
-from .handlers import Handlers
+from .handlers import handlers
 from .http import router
 from .reminders import ReminderScheduler
 
@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     declare_publishers(broker, NOTIFICATIONS_EVENTS)
     app = FastAPI(title="Atelier notifications", version="0.1.0")
     for topic in (REGISTRATION_EVENTS, CATALOG_EVENTS, TICKETING_EVENTS):
-        subscribe(broker, topic, settings.consumer_group, lambda: app.state.consumer)
+        subscribe(broker, topic, settings.consumer_group, lambda: app.state.consumer, settings.kafka_consumer_batch_max)
     deliverer = Deliverer(settings)
     app.state.deliverer = deliverer  # its counters, for the metrics
     scheduler = ReminderScheduler(settings.poll_seconds, on_queued=deliverer.wake)
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             group=settings.consumer_group,
             pool=runtime.pool,
             producer=runtime.producer,
-            handlers=scrub_late_events(Handlers(settings.reminder_before).by_event(), erasure.scrub),
+            handlers=scrub_late_events(handlers(settings.reminder_before), erasure.scrub),
             after_commit=deliverer.wake,
         )
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from functools import partial
 
 from atelier_platform import sealed
 from atelier_platform.asyncapi import declare_publishers
@@ -17,7 +16,6 @@ from atelier_platform.http import install_common
 from atelier_platform.input_rules import install_input_rules
 from atelier_platform.runtime import Runtime, create_broker, open_runtime
 from atelier_platform.subscribe import subscribe
-from atelier_schemas import CancelRegistration, RegisterParticipant, RegisterParticipantV2
 from atelier_schemas.topics import (
     CATALOG_EVENTS,
     NOTIFICATIONS_EVENTS,
@@ -27,11 +25,10 @@ from atelier_schemas.topics import (
 )
 from fastapi import FastAPI
 
-from . import GROUP
 from .adapters import idempotency_keys
 from .config import Settings
-from .entrypoints import admin_http, admin_registrations, erasure_commands, erasure_http, http
-from .entrypoints.commands import on_cancel_registration, on_register_participant
+from .entrypoints import admin_http, admin_registrations, erasure_http, http
+from .entrypoints.commands import handlers
 from .entrypoints.dependencies import RegistrationLimits, Services
 from .entrypoints.intake import Intake
 from .service_layer.manage_links import ManageLinks
@@ -45,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Atelier registration", version="0.2.0")
     # The other services' events only for their erasure confirmations; the rest is skipped.
     for topic in (REGISTRATION_COMMANDS, TICKETING_EVENTS, NOTIFICATIONS_EVENTS):
-        subscribe(broker, topic, GROUP, lambda: services.consumer)
+        subscribe(broker, topic, settings.consumer_group, lambda: services.consumer, settings.kafka_consumer_batch_max)
 
     def before_start(runtime: Runtime) -> None:
         links = ManageLinks.from_settings(settings.public_url, settings.notifications_public_key)
@@ -57,17 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             deadline_seconds=settings.intake_deadline_seconds,
         )
         services.consumer = EventConsumer(
-            group=GROUP,
+            group=settings.consumer_group,
             pool=runtime.pool,
             producer=runtime.producer,
-            handlers={
-                RegisterParticipant: partial(on_register_participant, links=links),
-                RegisterParticipantV2: partial(on_register_participant, links=links),
-                CancelRegistration: partial(
-                    on_cancel_registration, proof_key=sealed.private_key(settings.command_proof_key.get_secret_value())
-                ),
-                **erasure_commands.HANDLERS,
-            },
+            handlers=handlers(links, sealed.private_key(settings.command_proof_key.get_secret_value())),
             after_commit=runtime.relay.wake,
         )
 

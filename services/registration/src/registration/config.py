@@ -16,6 +16,7 @@ class Settings(ServiceSettings):
     database_url: str
     port: int = 8001
     admin_token: SecretStr = Field(min_length=16, description="Bearer token of the admin API")
+    consumer_group: str = Field(default="registration", description="Kafka consumer group of the command consumer")
     environment: str = Field(
         default="local",
         validation_alias=AliasChoices("ATELIER_ENVIRONMENT"),

@@ -17,9 +17,9 @@ from atelier_platform.subscribe import subscribe
 from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
-from . import GROUP, erasure
+from . import erasure
 from .config import Settings
-from .handlers import event_handlers
+from .handlers import handlers
 from .http import router
 from .signing import VoucherSigner
 
@@ -30,14 +30,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     declare_publishers(broker, TICKETING_EVENTS)
     app = FastAPI(title="Atelier ticketing", version="0.1.0")
     for topic in (REGISTRATION_EVENTS, CATALOG_EVENTS):
-        subscribe(broker, topic, GROUP, lambda: app.state.consumer)
+        subscribe(broker, topic, settings.consumer_group, lambda: app.state.consumer, settings.kafka_consumer_batch_max)
 
     def start_consumer(runtime: Runtime) -> None:
         app.state.consumer = EventConsumer(
-            group=GROUP,
+            group=settings.consumer_group,
             pool=runtime.pool,
             producer=runtime.producer,
-            handlers=scrub_late_events(event_handlers(settings.voucher_price_eur, app.state.signer), erasure.scrub),
+            handlers=scrub_late_events(handlers(settings.voucher_price_eur, app.state.signer), erasure.scrub),
             after_commit=runtime.relay.wake,
         )
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 import asyncpg
 from atelier_platform import sealed
+from atelier_platform.consumer import Handlers
 from atelier_schemas import CancelRegistration, CloudEvent, RegisterParticipant, RegisterParticipantV2
 from atelier_schemas.commands import CANCEL_PROOF_PURPOSE, register_participant_problem
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -13,6 +15,17 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from ..domain import Refused
 from ..service_layer import registrations
 from ..service_layer.manage_links import ManageLinks
+from . import erasure_commands
+
+
+def handlers(links: ManageLinks, proof_key: X25519PrivateKey) -> Handlers:
+    """`links` seal the manage links the events carry; `proof_key` opens a cancellation's proof."""
+    return {
+        RegisterParticipant: partial(on_register_participant, links=links),
+        RegisterParticipantV2: partial(on_register_participant, links=links),
+        CancelRegistration: partial(on_cancel_registration, proof_key=proof_key),
+        **erasure_commands.HANDLERS,
+    }
 
 
 async def on_register_participant(
