@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "deploy" / "local")]
 
 import cpu  # noqa: E402
-from notifications.handlers import Handlers  # noqa: E402
+from notifications.handlers import handlers  # noqa: E402
 from support import notification_events as events  # noqa: E402
 from support.databases import notifications_database  # noqa: E402
 from support.handling import handle  # noqa: E402
@@ -55,9 +55,9 @@ async def run(infra: dict[str, str], *, messages: int, connections: int, through
     async with notifications_database(infra["NOTIFICATIONS_DATABASE_URL"], "notifications_bench") as database:
         registrations = [events.confirmed(f"bench-{n}@example.be") for n in range(messages)]
         if not through_kafka:
-            handlers = Handlers(reminder_before=timedelta(hours=24))
+            by_event = handlers(reminder_before=timedelta(hours=24))
             for registration in registrations:
-                await handle(database.pool, handlers, registration)
+                await handle(database.pool, by_event, registration)
             # Held back until the process is up, so its start-up is neither timed nor counted as CPU.
             await database.pool.execute("UPDATE messages SET next_attempt_at = now() + interval '1 hour'")
         with RecordingSmtpServer(free_port()) as smtp:

@@ -36,6 +36,8 @@ from collections.abc import Callable
 from pathlib import Path
 from string import Template
 
+from stack_settings import dev_sealing_keys, local_settings
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 LOCAL = REPO / ".local"
@@ -689,12 +691,14 @@ def infra_env(name: str, state: dict) -> dict[str, str]:
     env["TICKETING_SIGNING_KEY"] = state["ticketing_signing_key"]
     env["TICKETING_CONDUCTOR_TOKEN"] = state["ticketing_conductor_token"]
     env["NOTIFICATIONS_ADMIN_TOKEN"] = state["notifications_admin_token"]
+    env.update(local_settings(name, state))
     # One copy of each service on its own database: each migrates as it starts.
     env.update({f"{service.upper()}_MIGRATE_ON_START": "true" for service in SERVICES})
     return env
 
 
 def start_infra(name: str, state: dict) -> dict[str, str]:
+    state.setdefault("sealing_keys", dev_sealing_keys())
     save_state(name, state)  # keep the admin token from the first moment
     # Kafka's JVM starts while Postgres and SMTP come up.
     kafka_started = start_kafka(name, state)

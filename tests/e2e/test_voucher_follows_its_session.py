@@ -17,9 +17,7 @@ from support.ticketing import ISSUED, VOIDED
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
-async def test_a_session_moved_to_another_day_gives_a_new_voucher_for_that_day_and_an_email_saying_so(
-    infra, services
-):
+async def test_a_session_moved_to_another_day_gives_a_new_voucher_for_that_day_and_an_email_saying_so(infra, services):
     email, token = unique_email(), infra["REGISTRATION_ADMIN_TOKEN"]
     starts = datetime.combine(datetime.now(BRUSSELS).date() + timedelta(days=8), time(10, 0), tzinfo=BRUSSELS)
     async with httpx.AsyncClient() as client:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 from notifications.delivery import Deliverer, requeue_failed
-from notifications.handlers import Handlers
+from notifications.handlers import handlers
 from support import notification_events as events
 from support.api import unique_email
 from support.databases import notifications_database
@@ -20,7 +20,7 @@ from support.smtp_server import RecordingSmtpServer, free_port
 
 REFUSED = "refused-mailbox@example.be"
 BUSY = "busy-mailbox@example.be"
-HANDLERS = Handlers(reminder_before=timedelta(hours=24))
+HANDLERS = handlers(reminder_before=timedelta(hours=24))
 
 
 @pytest.fixture(scope="module")

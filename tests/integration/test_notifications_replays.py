@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 from notifications import kinds
-from notifications.handlers import Handlers
+from notifications.handlers import handlers
 from support import notification_events as events
 from support.api import unique_email
 from support.databases import notifications_database
 from support.handling import handle
 
-HANDLERS = Handlers(reminder_before=timedelta(hours=24))
+HANDLERS = handlers(reminder_before=timedelta(hours=24))
 T0 = datetime.now(UTC) - timedelta(hours=1)
 
 

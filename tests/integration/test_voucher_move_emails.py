@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 from atelier_schemas import CloudEvent, parse
-from notifications.handlers import Handlers
+from notifications.handlers import handlers
 from support import notification_events as events
 from support.api import unique_email
 from support.databases import notifications_database
@@ -22,7 +22,7 @@ from support.kafka import cloud_event
 from support.smtp_server import RecordingSmtpServer, free_port
 from support.ticketing import ANTWERPEN_CENTRAAL, running_ticketing, vouchers_of
 
-HANDLERS = Handlers(reminder_before=timedelta(hours=24))
+HANDLERS = handlers(reminder_before=timedelta(hours=24))
 T0 = datetime.now(UTC) - timedelta(hours=1)
 SUBJECT = {
     "en": "Your session moved: your new train voucher {code}",
@@ -59,7 +59,7 @@ async def notify(pool: asyncpg.Pool, *cloud_events: CloudEvent) -> None:
     for event in cloud_events:
         message = parse(event)
         async with pool.acquire() as conn, conn.transaction():
-            await HANDLERS.by_event()[type(message)](conn, event, message)
+            await HANDLERS[type(message)](conn, event, message)
 
 
 async def ticketing_published(pool: asyncpg.Pool, registration_id) -> list[CloudEvent]:

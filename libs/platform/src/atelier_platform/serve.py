@@ -61,6 +61,7 @@ def run_service(
         "port": port,
         "log_config": None,
         "access_log": False,
+        "proxy_headers": False,  # the client address follows one rule, TRUSTED_PROXIES (atelier_platform.ratelimit)
         "timeout_graceful_shutdown": HTTP_GRACE,
     }
     if settings.workers > 1:  # each worker builds its own app from the environment

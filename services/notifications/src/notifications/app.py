@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from atelier_platform.anonymise import scrub_late_events
 from atelier_platform.asyncapi import declare_publishers
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.docs_assets import serve_docs_offline
@@ -15,9 +16,10 @@ from atelier_platform.subscribe import subscribe
 from atelier_schemas.topics import CATALOG_EVENTS, NOTIFICATIONS_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
+from . import erasure
 from .config import Settings
 from .delivery import Deliverer
-from .handlers import Handlers
+from .handlers import handlers
 from .http import router
 from .reminders import ReminderScheduler
 
@@ -28,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     declare_publishers(broker, NOTIFICATIONS_EVENTS)
     app = FastAPI(title="Atelier notifications", version="0.1.0")
     for topic in (REGISTRATION_EVENTS, CATALOG_EVENTS, TICKETING_EVENTS):
-        subscribe(broker, topic, settings.consumer_group, lambda: app.state.consumer)
+        subscribe(broker, topic, settings.consumer_group, lambda: app.state.consumer, settings.kafka_consumer_batch_max)
     deliverer = Deliverer(settings)
     app.state.deliverer = deliverer  # its counters, for the metrics
     scheduler = ReminderScheduler(settings.poll_seconds, on_queued=deliverer.wake)
@@ -38,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             group=settings.consumer_group,
             pool=runtime.pool,
             producer=runtime.producer,
-            handlers=Handlers(settings.reminder_before).by_event(),
+            handlers=scrub_late_events(handlers(settings.reminder_before), erasure.scrub),
             after_commit=deliverer.wake,
         )
 
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             bootstrap_servers=settings.kafka_bootstrap_servers,
             broker=broker,
             workers=[deliverer.run, scheduler.run],
+            purges=erasure.PURGES,
             before_start=start_consumer,
         ) as runtime:
             app.state.runtime = runtime

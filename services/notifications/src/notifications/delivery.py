@@ -39,6 +39,7 @@ from atelier_schemas import NotificationFailed, NotificationSent
 from . import SOURCE
 from .compose import build_email
 from .config import Settings
+from .manage_links import with_manage_link
 from .smtp import SESSION_REFUSED, MailerPool, ServerUnavailable, is_permanent, retry_delay
 
 log = structlog.get_logger(__name__)
@@ -234,7 +235,7 @@ class Deliverer:
     async def _try(self, row: Mapping[str, Any], mailers: MailerPool, traceparent: str | None) -> Outcome | None:
         attempts = row["attempts"] + 1
         try:
-            email = build_email(row, sender=self._settings.mail_from)
+            email = build_email(with_manage_link(row, self._settings.manage_link_key), sender=self._settings.mail_from)
         except Exception as exc:  # a template bug or an address no email can carry: retrying will not help
             error = f"cannot build the email: {type(exc).__name__}: {exc}"
             return self._failed(row, attempts, error, None, traceparent)

@@ -12,5 +12,5 @@ run_service(
     MIGRATIONS,
     lambda: create_app(settings),
     settings.port,
-    commands={"seed": cli.seed, "report": cli.report},
+    commands={"seed": cli.seed, "report": cli.report, "proof-key": cli.proof_key},
 )

@@ -121,7 +121,7 @@ def _session_out(row) -> dict:
     return {**dict(row), "seats_left": row["capacity"] - row["seats_taken"], "waitlist_length": row["waiting"]}
 
 
-def _conflicts(action):
+def run_refusing(action):
     """Map the programme's refusals to HTTP answers."""
 
     async def run(conn):
@@ -140,7 +140,7 @@ def _conflicts(action):
 
 
 async def _respond(uow, request: Request, key: str | None, action):
-    return await respond(uow, request, key, _conflicts(action))
+    return await respond(uow, request, key, run_refusing(action))
 
 
 @router.post("/workshops", status_code=201, response_model=WorkshopOut)
