@@ -10,7 +10,7 @@ from datetime import timedelta
 import asyncpg
 import pytest
 from notifications.delivery import Deliverer
-from notifications.handlers import Handlers
+from notifications.handlers import handlers
 from support import notification_events as events
 from support.api import unique_email
 from support.databases import notifications_database
@@ -18,7 +18,7 @@ from support.delivery import deliver_all, delivery_settings
 from support.handling import handle
 from support.smtp_server import RecordingSmtpServer, free_port
 
-HANDLERS = Handlers(reminder_before=timedelta(hours=24))
+HANDLERS = handlers(reminder_before=timedelta(hours=24))
 CUT = f"cut-{uuid.uuid4().hex[:8]}@example.be"
 
 

@@ -119,7 +119,7 @@ class CircuitBreaker:
         return asyncio.get_running_loop().time() < self._open_until
 
     def outage(self) -> float:
-        """Open (again); the pause in seconds. Other senders finding the same outage do not lengthen it."""
+        """Open (again); the pause in seconds. Other messages finding the same outage do not lengthen it."""
         now = asyncio.get_running_loop().time()
         if now < self._open_until:
             return self._open_until - now
