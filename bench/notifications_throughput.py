@@ -26,8 +26,9 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "deploy" / "local")]
+sys.path.insert(0, str(ROOT / "tests"))
 
+from atelier_devkit.stack.infra import ensure_infra  # noqa: E402
 from notifications.handlers import Handlers  # noqa: E402
 from support import notification_events as events  # noqa: E402
 from support.databases import notifications_database  # noqa: E402
@@ -43,9 +44,7 @@ NEEDED = ("KAFKA_BOOTSTRAP_SERVERS", "NOTIFICATIONS_DATABASE_URL", "NOTIFICATION
 def servers() -> dict[str, str]:
     if all(os.environ.get(name) for name in NEEDED):
         return {name: os.environ[name] for name in NEEDED}
-    import stack
-
-    return stack.ensure_infra("bench")
+    return ensure_infra("bench")
 
 
 async def run(infra: dict[str, str], *, messages: int, senders: int, through_kafka: bool, logs: Path) -> dict:

@@ -6,12 +6,9 @@ import shutil
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "local"))
-import stack  # noqa: E402
+from atelier_devkit.stack import cli, infra, postgres, services, state
 
 CONCURRENCY = 200  # requests in flight
 # aiohttp, not httpx: at 200 connections httpx itself tops out near 60 requests/s on this machine.
@@ -19,12 +16,12 @@ CONCURRENCY = 200  # requests in flight
 
 def fresh_stack(name: str) -> dict[str, str]:
     """Kafka, durable Postgres, SMTP and the three services, from empty; returns their env variables."""
-    stack.down(name)
-    shutil.rmtree(stack.stack_dir(name), ignore_errors=True)
-    shutil.rmtree(stack.postgres_root(name), ignore_errors=True)
-    state = stack.load_state(name)
-    env = stack.start_infra(name, state)
-    return {**env, **stack.start_services(name, state, env)}
+    cli.down(name)
+    shutil.rmtree(state.stack_dir(name), ignore_errors=True)
+    shutil.rmtree(postgres.postgres_root(name), ignore_errors=True)
+    recorded = state.load_state(name)
+    env = infra.start_infra(name, recorded)
+    return {**env, **services.start_services(name, recorded, env)}
 
 
 async def post(client: aiohttp.ClientSession, path: str, body: dict, headers: dict | None = None) -> tuple[int, dict]:

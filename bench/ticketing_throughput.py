@@ -26,9 +26,11 @@ from aiokafka import AIOKafkaProducer
 from atelier_schemas.topics import REGISTRATION_EVENTS
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "deploy" / "local")]
+sys.path.insert(0, str(ROOT / "tests"))
 
-import stack  # noqa: E402
+from atelier_devkit.stack.infra import ensure_infra  # noqa: E402
+from atelier_devkit.stack.processes import free_port, wait_until  # noqa: E402
+from atelier_devkit.stack.services import service_answers  # noqa: E402
 from support.kafka import cloud_event  # noqa: E402
 from support.ticketing import registration_events  # noqa: E402
 
@@ -39,18 +41,18 @@ WARM_UP = 20
 def servers() -> dict[str, str]:
     if all(os.environ.get(name) for name in NEEDED):
         return {name: os.environ[name] for name in NEEDED}
-    return stack.ensure_infra("bench")
+    return ensure_infra("bench")
 
 
 def start_ticketing(env: dict[str, str], log: Path) -> subprocess.Popen:
-    port = stack.free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "ticketing"],
         env={**os.environ, **env, "TICKETING_PORT": str(port), "LOG_LEVEL": "WARNING"},
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
-    ready = stack.wait_until(lambda: process.poll() is None and stack.service_answers(port), timeout=90)
+    ready = wait_until(lambda: process.poll() is None and service_answers(port), timeout=90)
     if not ready:
         process.terminate()
         raise SystemExit(f"ticketing did not get ready; see {log}")
