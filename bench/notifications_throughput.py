@@ -7,7 +7,7 @@ the messages accepted between the first and the last one, per second of that spa
 runs the whole way: N RegistrationConfirmed events published to Kafka, timed from the first
 publish to the last message accepted.
 
-    .venv/bin/python tests/bench/notifications_delivery_rate.py [--messages 1000] [--senders 1 2 4]
+    .venv/bin/python bench/notifications_throughput.py [--messages 1000] [--senders 1 2 4]
 
 Runs on a `bench` stack of its own (Kafka, Postgres; started if needed, stopped by `make down`),
 so the events it publishes never pile up for the test suite's consumers. KAFKA_BOOTSTRAP_SERVERS,
@@ -19,24 +19,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from atelier_devkit.stack.infra import ensure_infra  # noqa: E402
-from notifications.handlers import Handlers  # noqa: E402
-from support import notification_events as events  # noqa: E402
-from support.databases import notifications_database  # noqa: E402
-from support.handling import handle  # noqa: E402
-from support.notifications_process import NotificationsProcess  # noqa: E402
-from support.publishing import publish  # noqa: E402
-from support.smtp_server import RecordingSmtpServer, free_port  # noqa: E402
-from support.waiting import eventually  # noqa: E402
+from atelier_devkit import notification_events as events
+from atelier_devkit.databases import notifications_database
+from atelier_devkit.handling import handle
+from atelier_devkit.notifications_process import NotificationsProcess
+from atelier_devkit.publishing import publish
+from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
+from atelier_devkit.stack.infra import ensure_infra
+from atelier_devkit.waiting import eventually
+from notifications.handlers import Handlers
 
 NEEDED = ("KAFKA_BOOTSTRAP_SERVERS", "NOTIFICATIONS_DATABASE_URL", "NOTIFICATIONS_ADMIN_TOKEN")
 

@@ -4,7 +4,7 @@ Starts ticketing as a real process, publishes N RegistrationConfirmed events (ea
 voucher) to registration.events at once, and times until N vouchers exist in ticketing's
 database and until their N TicketIssued events have left the outbox.
 
-    .venv/bin/python tests/bench/ticketing_issue_rate.py [N ...]     (default: 500 2000)
+    .venv/bin/python bench/ticketing_throughput.py [N ...]     (default: 500 2000)
 
 Uses the servers named by KAFKA_BOOTSTRAP_SERVERS, TICKETING_DATABASE_URL, TICKETING_SIGNING_KEY
 and TICKETING_CONDUCTOR_TOKEN when all are set; otherwise its own `bench` stack (`make down` stops it).
@@ -23,16 +23,12 @@ from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from atelier_devkit.kafka import cloud_event
+from atelier_devkit.registration_events import registration_events
+from atelier_devkit.stack.infra import ensure_infra
+from atelier_devkit.stack.processes import free_port, wait_until
+from atelier_devkit.stack.services import service_answers
 from atelier_schemas.topics import REGISTRATION_EVENTS
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from atelier_devkit.stack.infra import ensure_infra  # noqa: E402
-from atelier_devkit.stack.processes import free_port, wait_until  # noqa: E402
-from atelier_devkit.stack.services import service_answers  # noqa: E402
-from support.kafka import cloud_event  # noqa: E402
-from support.ticketing import registration_events  # noqa: E402
 
 NEEDED = ("KAFKA_BOOTSTRAP_SERVERS", "TICKETING_DATABASE_URL", "TICKETING_SIGNING_KEY", "TICKETING_CONDUCTOR_TOKEN")
 WARM_UP = 20

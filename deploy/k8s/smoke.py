@@ -22,18 +22,17 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from atelier_devkit.api import create_session, registration_body, unique_email
+from atelier_devkit.mail import wait_for_mail
+from atelier_devkit.stack.infra import ensure_infra
+from atelier_devkit.waiting import eventually
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "observability"))
-sys.path.insert(0, str(HERE.parents[1] / "tests"))
 import local  # noqa: E402
 import prometheus  # noqa: E402
-from atelier_devkit.stack.infra import ensure_infra  # noqa: E402
 from local import build  # noqa: E402
-from support.api import create_session, registration_body, unique_email  # noqa: E402
-from support.mail import wait_for_mail  # noqa: E402
-from support.waiting import eventually  # noqa: E402
 
 GRACE_SECONDS = 25  # terminationGracePeriodSeconds of the Deployments
 DRAINED_SERVICE = "ticketing"

@@ -8,18 +8,16 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+from atelier_devkit.api import admin, create_session, registration_body, unique_email
+from atelier_devkit.kafka import headers_of, payload, wait_for_records
+from atelier_devkit.mail import received_for, wait_for_mail
 from atelier_schemas.topics import TICKETING_EVENTS
-from support.api import admin, create_session, registration_body, unique_email
-from support.kafka import headers_of, payload, wait_for_records
-from support.mail import received_for, wait_for_mail
 from support.ticketing import ISSUED, VOIDED
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
-async def test_a_session_moved_to_another_day_gives_a_new_voucher_for_that_day_and_an_email_saying_so(
-    infra, services
-):
+async def test_a_session_moved_to_another_day_gives_a_new_voucher_for_that_day_and_an_email_saying_so(infra, services):
     email, token = unique_email(), infra["REGISTRATION_ADMIN_TOKEN"]
     starts = datetime.combine(datetime.now(BRUSSELS).date() + timedelta(days=8), time(10, 0), tzinfo=BRUSSELS)
     async with httpx.AsyncClient() as client:

@@ -9,9 +9,9 @@ import aiosmtplib
 import pytest
 import trustme
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
 from notifications.config import Settings
 from notifications.smtp import Mailer, ServerUnavailable, is_permanent
-from support.smtp_server import RecordingSmtpServer, free_port
 
 USER, PASSWORD = "atelier", "s3cret-for-tests"
 

@@ -9,11 +9,11 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from atelier_devkit import notification_events as events
 from notifications import contexts, kinds
 from notifications.compose import build_email
 from notifications.outgoing import message_id_for
 from notifications.projection import Booking
-from support import notification_events as events
 from support.email_parts import calendar_entries, decode_qr, html_text, images, only_event, plain_text
 
 REGISTRATION = uuid.uuid4()

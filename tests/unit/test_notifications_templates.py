@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import jinja2
 import pytest
+from atelier_devkit import notification_events as events
 from notifications import contexts, kinds
 from notifications.centre import ADDRESS, LANGUAGES
 from notifications.projection import Booking
 from notifications.rendering import TEMPLATES, render, template_name
-from support import notification_events as events
 
 BOOKING = Booking(
     code="R-7KQ2M9PX",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
 from atelier_devkit.stack import cli, kafka, postgres, smtp
 from atelier_devkit.stack.infra import ensure_infra
 from atelier_devkit.stack.processes import free_port, is_alive, reap, run, signal_process, wait_until
