@@ -4,13 +4,4 @@ from .app import create_app
 from .config import MIGRATIONS, Settings
 from .entrypoints import cli
 
-settings = Settings()
-run_service(
-    "registration",
-    settings,
-    settings.database_url,
-    MIGRATIONS,
-    lambda: create_app(settings),
-    settings.port,
-    commands={"seed": cli.seed, "report": cli.report},
-)
+run_service("registration", Settings, create_app, MIGRATIONS, commands={"seed": cli.seed, "report": cli.report})

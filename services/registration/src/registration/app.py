@@ -1,21 +1,14 @@
-"""The bootstrap: the one place that wires registration — settings, runtime, unit of work, intake, commands, routes.
+"""The bootstrap: the one place that wires registration — settings, unit of work, intake, commands, routes.
 
 Named `app` because the platform serves every service as `<service>.app:create_app`.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from functools import partial
 
-from atelier_platform.asyncapi import declare_publishers
-from atelier_platform.consumer import EventConsumer
-from atelier_platform.docs_assets import serve_docs_offline
-from atelier_platform.http import install_common
-from atelier_platform.input_rules import install_input_rules
-from atelier_platform.runtime import Runtime, create_broker, open_runtime
-from atelier_platform.subscribe import subscribe
+from atelier_platform.runtime import Runtime
+from atelier_platform.service_app import Consumes, create_service_app
 from atelier_schemas import CancelRegistration, RegisterParticipant
 from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_COMMANDS, REGISTRATION_EVENTS
 from fastapi import FastAPI
@@ -33,9 +26,6 @@ from .service_layer.unit_of_work import UnitOfWork
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     services = Services(settings)
-    broker = create_broker(settings.kafka_bootstrap_servers)
-    app = FastAPI(title="Atelier registration", version="0.2.0")
-    subscribe(broker, REGISTRATION_COMMANDS, GROUP, lambda: services.consumer)
 
     def before_start(runtime: Runtime) -> None:
         services.uow = UnitOfWork(runtime.pool, after_commit=runtime.relay.wake)
@@ -45,45 +35,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_waiting=settings.intake_max_waiting,
             deadline_seconds=settings.intake_deadline_seconds,
         )
-        services.consumer = EventConsumer(
-            group=GROUP,
-            pool=runtime.pool,
-            producer=runtime.producer,
-            handlers={
-                RegisterParticipant: partial(on_register_participant, public_url=settings.public_url),
-                CancelRegistration: on_cancel_registration,
-            },
-            after_commit=runtime.relay.wake,
-        )
-
-    async def purge_idempotency_keys(runtime: Runtime) -> None:
-        await idempotency_keys.purge_expired(runtime.pool)
 
     async def decide_registrations(runtime: Runtime) -> None:
         await services.intake.run()
 
-    declare_publishers(broker, CATALOG_EVENTS, REGISTRATION_EVENTS)
+    async def purge_idempotency_keys(runtime: Runtime) -> None:
+        await idempotency_keys.purge_expired(runtime.pool)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(
-            database_url=settings.database_url,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            broker=broker,
-            workers=[decide_registrations, decide_registrations],
-            housekeeping=[purge_idempotency_keys],
-            before_start=before_start,
-        ) as runtime:
-            app.state.runtime = runtime  # read by the platform's /readyz
-            yield
-
-    app.router.lifespan_context = lifespan
+    app = create_service_app(
+        "registration",
+        settings,
+        version="0.2.0",
+        publishes=[CATALOG_EVENTS, REGISTRATION_EVENTS],
+        consumes=Consumes(
+            topics=[REGISTRATION_COMMANDS],
+            group=GROUP,
+            handlers=lambda runtime: {
+                RegisterParticipant: partial(on_register_participant, public_url=settings.public_url),
+                CancelRegistration: on_cancel_registration,
+            },
+        ),
+        routers=[http.router, admin_http.router],
+        workers=[decide_registrations, decide_registrations],
+        housekeeping=[purge_idempotency_keys],
+        before_start=before_start,
+    )
     app.state.services = services
-    app.state.settings = settings  # read by the platform's bearer-token check
-    app.state.broker = broker  # read by the platform's AsyncAPI page
-    app.include_router(http.router)
-    app.include_router(admin_http.router)
-    install_common(app, "registration")
-    install_input_rules(app)
-    serve_docs_offline(app)
     return app

@@ -12,7 +12,6 @@ LOCAL_WEB_URL = "http://127.0.0.1:8000"
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRATION_", extra="ignore")
 
-    database_url: str
     port: int = 8001
     admin_token: SecretStr = Field(min_length=16, description="Bearer token of the admin API")
     environment: str = Field(

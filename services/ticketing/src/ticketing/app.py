@@ -1,17 +1,9 @@
-"""Wires the ticketing service: settings, runtime, subscribers, routes."""
+"""Wires the ticketing service: what it consumes and publishes, its handlers, routes and signer."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
-
-from atelier_platform.asyncapi import declare_publishers
-from atelier_platform.consumer import EventConsumer
-from atelier_platform.docs_assets import serve_docs_offline
-from atelier_platform.http import install_common
-from atelier_platform.input_rules import install_input_rules
-from atelier_platform.runtime import Runtime, create_broker, open_runtime
-from atelier_platform.subscribe import subscribe
+from atelier_platform.runtime import Runtime
+from atelier_platform.service_app import Consumes, create_service_app
 from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
@@ -25,39 +17,22 @@ from .signing import VoucherSigner
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    broker = create_broker(settings.kafka_bootstrap_servers)
-    declare_publishers(broker, TICKETING_EVENTS)
-    app = FastAPI(title="Atelier ticketing", version="0.1.0")
-    for topic in (REGISTRATION_EVENTS, CATALOG_EVENTS):
-        subscribe(broker, topic, GROUP, lambda: app.state.consumer)
 
-    def start_consumer(runtime: Runtime) -> None:
-        app.state.consumer = EventConsumer(
+    def make_signer(runtime: Runtime) -> None:
+        app.state.signer = VoucherSigner(settings.signing_seed())  # in the lifespan: settings may be unchecked here
+
+    app = create_service_app(
+        "ticketing",
+        settings,
+        version="0.1.0",
+        publishes=[TICKETING_EVENTS],
+        consumes=Consumes(
+            topics=[REGISTRATION_EVENTS, CATALOG_EVENTS],
             group=GROUP,
-            pool=runtime.pool,
-            producer=runtime.producer,
-            handlers=event_handlers(settings.voucher_price_eur, app.state.signer),
-            after_commit=runtime.relay.wake,
-        )
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.signer = VoucherSigner(settings.signing_seed())
-        async with open_runtime(
-            database_url=settings.database_url,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            broker=broker,
-            before_start=start_consumer,
-        ) as runtime:
-            app.state.runtime = runtime
-            yield
-
-    app.router.lifespan_context = lifespan
-    app.state.settings = settings
-    app.state.broker = broker
+            handlers=lambda runtime: event_handlers(settings.voucher_price_eur, app.state.signer),
+        ),
+        routers=[router],
+        before_start=make_signer,
+    )
     app.state.lookup_limiter = TokenBuckets(settings.lookup_burst, settings.lookups_per_minute / 60)
-    app.include_router(router)
-    install_common(app, "ticketing")
-    install_input_rules(app)
-    serve_docs_offline(app)
     return app

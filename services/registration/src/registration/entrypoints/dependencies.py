@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from atelier_platform.consumer import EventConsumer
 from fastapi import Depends, Request
 
 from ..config import Settings
@@ -20,7 +19,6 @@ class Services:
     settings: Settings
     uow: UnitOfWork | None = None
     intake: Intake | None = None
-    consumer: EventConsumer | None = None
 
 
 def services(request: Request) -> Services:
