@@ -40,6 +40,7 @@ from atelier_devkit.stack.cli import down
 from atelier_devkit.stack.processes import stop_processes
 from atelier_devkit.stack.services import service_marker
 from atelier_devkit.stack.state import load_state
+from atelier_schemas.vocabulary import LANGUAGES
 from measures import cumulative, percentile, ratio_to_floor, span_rate
 from stacks import CONCURRENCY, fresh_stack, new_sessions, post, print_table
 
@@ -47,7 +48,6 @@ STACK = "chain-bench"
 RESULTS = Path(__file__).resolve().parent / "results"
 SESSIONS = 100
 CHAIN = ("registration", "ticketing", "notifications")  # the web pages serve no part of it
-LANGUAGES = ("fr", "nl", "en")
 CONFIRMATION, VOUCHER = "registration_confirmed", "voucher_issued"
 STEP = 0.5  # seconds between the points of a timeline
 TARGETS = {"burst_all_emails_s": 60.0, "paced_p99_s": 1.0, "floor_ratio": 0.5}

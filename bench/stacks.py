@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from atelier_devkit.stack import cli, infra, postgres, services, state
+from atelier_schemas.vocabulary import LANGUAGES
 
 CONCURRENCY = 200  # requests in flight
 # aiohttp, not httpx: at 200 connections httpx itself tops out near 60 requests/s on this machine.
@@ -31,7 +32,7 @@ async def post(client: aiohttp.ClientSession, path: str, body: dict, headers: di
 
 async def new_sessions(client: aiohttp.ClientSession, token: str, count: int, capacity: int) -> list[str]:
     admin = {"Authorization": f"Bearer {token}"}
-    titles = {f"{field}_{lang}": "Bench" for field in ("title", "description") for lang in ("fr", "nl", "en")}
+    titles = {f"{field}_{lang}": "Bench" for field in ("title", "description") for lang in LANGUAGES}
     status, workshop = await post(client, "/admin/workshops", {"topic": "seo", **titles, "duration_minutes": 60}, admin)
     assert status == 201, workshop
     base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=400 + uuid.uuid4().int % 1000)

@@ -29,7 +29,6 @@ ROOM_MAX_LENGTH = 100
 REASON_MAX_LENGTH = 500
 PHONE_PATTERN = r"^\+?[0-9 ()./-]{6,40}$"
 STATION_ID_PATTERN = r"^\d{9}$"
-PROFILES = ("entrepreneur", "student", "job_seeker", "other")
 # One line of text: no C0 or C1 control character (NUL, line breaks and tabs included). A pattern rather
 # than a validator, so the JSON Schemas carry the rule; a lone surrogate fails it too (it is no text).
 LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"

@@ -11,8 +11,7 @@ from pydantic import Field
 from .base import Contract, Message, example_of
 from .limits import EventEmail
 from .topics import REGISTRATION_EVENTS
-
-Language = Literal["fr", "nl", "en"]
+from .vocabulary import Language
 
 
 class Participant(Contract):

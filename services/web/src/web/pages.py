@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import segno
+from atelier_schemas.vocabulary import LANGUAGES, PROFILES, TOPICS
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -18,7 +19,7 @@ from .registration_form import FormInput, errors_from_api, read_form, resolve_st
 
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes .html
-templates.env.globals.update(fmt=formatting, topics=texts.TOPICS, profiles=texts.PROFILES, languages=texts.LANGUAGES)
+templates.env.globals.update(fmt=formatting, topics=TOPICS, profiles=PROFILES, languages=LANGUAGES)
 MANAGE_COOKIE = "manage"
 
 
@@ -31,7 +32,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     response = templates.TemplateResponse(
         request, template, {"lang": language, "t": texts.WORDS[language], **context}, status_code=status_code
     )
-    if request.query_params.get("lang") in texts.LANGUAGES:
+    if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(texts.COOKIE, language, max_age=365 * 24 * 3600, samesite="lax")
     return response
 
@@ -42,8 +43,8 @@ def secure(request: Request) -> bool:
 
 @router.get("/", response_class=HTMLResponse)
 async def programme(request: Request, topic: str = "", language: str = "", day: str = "") -> HTMLResponse:
-    filters = {"topic": topic} if topic in texts.TOPICS else {}
-    if language in texts.LANGUAGES:
+    filters = {"topic": topic} if topic in TOPICS else {}
+    if language in LANGUAGES:
         filters["language"] = language
     if formatting.is_date(day):
         filters["date_from"] = filters["date_to"] = day

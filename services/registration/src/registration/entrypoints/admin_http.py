@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from atelier_platform.http import bearer_token
 from atelier_schemas.limits import LINE_PATTERN, Description, PersonName, Reason, Room, SessionTime, Title
+from atelier_schemas.vocabulary import Language, WorkshopTopic
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -15,7 +15,7 @@ from ..adapters.report import build_report
 from ..domain import Refused
 from ..service_layer import programme, registrations
 from .dependencies import SettingsDep, Uow
-from .http import Language, SessionOut, refusal_to_http
+from .http import SessionOut, refusal_to_http
 from .responses import IdempotencyKey, respond
 
 require_admin = bearer_token("admin", "admin_token")
@@ -30,13 +30,12 @@ router = APIRouter(
         409: {"description": "The programme or the registration does not allow it"},
     },
 )
-Topic = Literal["online_visibility", "social_media", "seo", "e_commerce", "digital_marketing", "other"]
 
 
 class WorkshopIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    topic: Topic
+    topic: WorkshopTopic
     title_fr: Title
     title_nl: Title
     title_en: Title
@@ -49,7 +48,7 @@ class WorkshopIn(BaseModel):
 class WorkshopChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    topic: Topic | None = None
+    topic: WorkshopTopic | None = None
     title_fr: Title | None = None
     title_nl: Title | None = None
     title_en: Title | None = None

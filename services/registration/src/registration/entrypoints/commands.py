@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 from atelier_schemas import CancelRegistration, CloudEvent, RegisterParticipant
-from atelier_schemas.limits import PROFILES, registrant_problem
+from atelier_schemas.limits import registrant_problem
+from atelier_schemas.vocabulary import PROFILES
 
 from ..domain import Refused
 from ..service_layer import registrations

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from atelier_platform.logs import correlation_id
 from atelier_schemas.limits import LINE_PATTERN, Company, Day, Email, PersonName, Phone, StationId
+from atelier_schemas.vocabulary import Language, Profile, Topic
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,8 +19,6 @@ from ..service_layer.programme import SessionFilter, list_sessions, session_by_i
 from .dependencies import IntakeDep, Uow
 from .responses import IdempotencyKey, keyed, render, respond
 
-Language = Literal["fr", "nl", "en"]
-Profile = Literal["entrepreneur", "student", "job_seeker", "other"]
 router = APIRouter()
 ManageToken = Annotated[str, Query(description="The manage token", max_length=200, pattern=LINE_PATTERN)]
 
@@ -73,8 +72,7 @@ async def get_sessions(
     uow: Uow,
     date_from: Day | None = None,
     date_to: Day | None = None,
-    topic: Literal["online_visibility", "social_media", "seo", "e_commerce", "digital_marketing", "coaching", "other"]
-    | None = None,
+    topic: Topic | None = None,
     language: Language | None = None,
     with_seats_left: bool = Query(default=False, description="Only sessions where a seat is free"),
 ) -> list[dict]:
