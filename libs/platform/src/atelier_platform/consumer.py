@@ -58,7 +58,7 @@ class EventConsumer:
             await self.dead_letter(record, exc)
             return
         handler = None if payload is None else self._handlers.get(type(payload))
-        if handler is None:
+        if payload is None or handler is None:
             log.debug("event type not handled, skipped", type=event.type, event_id=event.id)
             return
         token = correlation_id.set(event.correlation_id or event.id)

@@ -10,7 +10,7 @@ import asyncio
 import importlib
 import os
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,7 +24,7 @@ from .db import migrate
 from .runtime import HTTP_GRACE
 from .settings import ServiceSettings
 
-Command = Callable[[list[str]], Awaitable[int]]
+Command = Callable[[list[str]], Coroutine[Any, Any, int]]
 S = TypeVar("S", bound=ServiceSettings)
 _SERVICE_VARIABLE = "ATELIER_SERVICE"  # tells a worker process which service it is
 

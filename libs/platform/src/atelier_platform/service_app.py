@@ -26,20 +26,16 @@ from .subscribe import subscribe
 Handlers = dict[type[Message], Handler]
 
 
-def wake_relay(runtime: Runtime) -> Callable[[], None]:
-    return runtime.relay.wake
-
-
 @dataclass(frozen=True)
 class Consumes:
-    """The topics a service consumes, its consumer group, and its handlers: built once the runtime is open,
-    since they may need what the service's `before_start` made. `after_commit` is told after each
-    handled record commits (by default the outbox relay, which then publishes what it wrote)."""
+    """The topics a service consumes, its consumer group, and its handlers: built in the lifespan, after the
+    service's `before_start`, since they may need what it made. `after_commit` is called after each handled
+    record commits; by default it wakes the outbox relay, which then publishes what the handler wrote."""
 
     topics: Sequence[str]
     group: str
-    handlers: Callable[[Runtime], Handlers]
-    after_commit: Callable[[Runtime], Callable[[], None]] = wake_relay
+    handlers: Callable[[], Handlers]
+    after_commit: Callable[[], None] | None = None
 
 
 def create_service_app(
@@ -70,8 +66,8 @@ def create_service_app(
             group=consumes.group,
             pool=runtime.pool,
             producer=runtime.producer,
-            handlers=consumes.handlers(runtime),
-            after_commit=consumes.after_commit(runtime),
+            handlers=consumes.handlers(),
+            after_commit=consumes.after_commit or runtime.relay.wake,
         )
         consumers[:] = [consumer]
 

@@ -25,8 +25,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumes=Consumes(
             topics=[REGISTRATION_EVENTS, CATALOG_EVENTS, TICKETING_EVENTS],
             group=settings.consumer_group,
-            handlers=lambda runtime: Handlers(settings.reminder_before).by_event(),
-            after_commit=lambda runtime: deliverer.wake,  # a handled event queues messages to send
+            handlers=lambda: Handlers(settings.reminder_before).by_event(),
+            after_commit=deliverer.wake,  # a handled event queues messages to send
         ),
         routers=[router],
         workers=[deliverer.run, scheduler.run],

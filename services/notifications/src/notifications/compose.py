@@ -42,7 +42,8 @@ def build_email(row: Mapping[str, Any], *, sender: str) -> EmailMessage:
     email.add_alternative(rendered.html, subtype="html")
 
     if kind in kinds.WITH_QR:
-        html_part = email.get_payload()[1]
+        html_part = email.get_body(("html",))
+        assert isinstance(html_part, EmailMessage)  # the alternative added above
         # Drawn from the signed payload when ticketing sent one, else from the code itself.
         png = qr_png(context.get("qr_payload") or context["code"])
         html_part.add_related(

@@ -87,4 +87,4 @@ def is_permanent(error: Exception) -> bool:
 
 def retry_delay(attempts: int, base_seconds: float, max_seconds: float) -> float:
     """Exponential backoff with jitter: base, 2×base, 4×base… capped, each scaled by 50–100 %."""
-    return min(max_seconds, base_seconds * 2 ** (attempts - 1)) * random.uniform(0.5, 1.0)
+    return min(max_seconds, base_seconds * 2.0 ** (attempts - 1)) * random.uniform(0.5, 1.0)

@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     async def decide_registrations(runtime: Runtime) -> None:
-        await services.intake.run()
+        await services.started_intake().run()
 
     async def purge_idempotency_keys(runtime: Runtime) -> None:
         await idempotency_keys.purge_expired(runtime.pool)
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumes=Consumes(
             topics=[REGISTRATION_COMMANDS],
             group=GROUP,
-            handlers=lambda runtime: {
+            handlers=lambda: {
                 RegisterParticipant: partial(on_register_participant, public_url=settings.public_url),
                 CancelRegistration: on_cancel_registration,
             },

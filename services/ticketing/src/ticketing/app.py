@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumes=Consumes(
             topics=[REGISTRATION_EVENTS, CATALOG_EVENTS],
             group=GROUP,
-            handlers=lambda runtime: event_handlers(settings.voucher_price_eur, app.state.signer),
+            handlers=lambda: event_handlers(settings.voucher_price_eur, app.state.signer),
         ),
         routers=[router],
         before_start=make_signer,

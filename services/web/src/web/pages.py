@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from . import calendar, formatting, texts
-from .api import Services, Unavailable
+from .api import Json, Services, Unavailable
 from .registration_form import FormInput, errors_from_api, read_form, resolve_station
 
 router = APIRouter()
@@ -24,7 +24,8 @@ MANAGE_COOKIE = "manage"
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services
+    found: Services = request.app.state.services
+    return found
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -98,7 +99,7 @@ def keep_token(request: Request, response: Response, registration_id: str, token
     )
 
 
-async def own_registration(request: Request, registration_id: uuid.UUID) -> tuple[dict | None, str]:
+async def own_registration(request: Request, registration_id: uuid.UUID) -> tuple[Json | None, str]:
     token = request.cookies.get(MANAGE_COOKIE, "")
     if not token:
         return None, token
@@ -166,6 +167,8 @@ async def calendar_file(request: Request, registration_id: uuid.UUID) -> Respons
     if registration is None:
         return Response(status_code=404)
     session = await services(request).session(registration["session_id"])
+    if session is None:
+        return Response(status_code=404)
     lang = texts.language_of(request)
     body = calendar.entry(str(registration_id), session, lang, cancelled=registration["status"] == "cancelled")
     return Response(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
 from atelier_schemas import CancelRegistration, CloudEvent, RegisterParticipant
 from atelier_schemas.limits import registrant_problem
+from atelier_schemas.registration import RejectionReason
 from atelier_schemas.vocabulary import PROFILES
 
 from ..domain import Refused
@@ -65,5 +68,11 @@ def _invalid(command: RegisterParticipant) -> str | None:
     return None
 
 
-async def _reject(conn, command, reason: str, detail: str, registration_id=None) -> None:
+async def _reject(
+    conn: asyncpg.Connection,
+    command: RegisterParticipant | CancelRegistration,
+    reason: RejectionReason,
+    detail: str,
+    registration_id: uuid.UUID | None = None,
+) -> None:
     await registrations.reject(conn, command.command_id, reason, detail, registration_id)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import asyncpg
 from atelier_platform.logs import correlation_id
 from atelier_schemas.limits import LINE_PATTERN, Company, Day, Email, PersonName, Phone, StationId
 from atelier_schemas.vocabulary import Language, Profile, Topic
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..domain import Refused
@@ -75,7 +77,7 @@ async def get_sessions(
     topic: Topic | None = None,
     language: Language | None = None,
     with_seats_left: bool = Query(default=False, description="Only sessions where a seat is free"),
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     rows = await list_sessions(uow.pool, SessionFilter(date_from, date_to, topic, language, with_seats_left))
     return [dict(r) for r in rows]
 
@@ -86,7 +88,7 @@ async def get_sessions(
     tags=["programme"],
     responses={404: {"description": "Unknown session"}},
 )
-async def get_session(session_id: uuid.UUID, uow: Uow) -> dict:
+async def get_session(session_id: uuid.UUID, uow: Uow) -> dict[str, Any]:
     """One session, past or cancelled included: what a participant's own page shows."""
     row = await session_by_id(uow.pool, session_id)
     if row is None:
@@ -110,7 +112,7 @@ async def register(
     request: Request,
     intake: IntakeDep,
     idempotency_key: IdempotencyKey = None,
-):
+) -> JSONResponse:
     request_key = await keyed(request, idempotency_key)
     application = registrations.Application(
         session_id, registrations.NewRegistration(**body.model_dump()), correlation_id=correlation_id.get()
@@ -118,7 +120,7 @@ async def register(
     return render(await intake.register(application, request_key.key, request_key.digest))
 
 
-async def _own_registration(registration_id: uuid.UUID, token: str, conn):
+async def _own_registration(registration_id: uuid.UUID, token: str, conn: asyncpg.Connection) -> asyncpg.Record:
     row = await registrations.own_registration(conn, registration_id, token)
     if row is None:  # the same answer for an unknown id and a wrong token: ids cannot be probed
         raise HTTPException(404, "no registration with this id and token")
@@ -146,7 +148,7 @@ async def get_registration(
     return OwnRegistrationOut(**_out(row, waitlist_position=position).model_dump(), wants_voucher=row["wants_voucher"])
 
 
-def _out(row, **changes) -> RegistrationOut:
+def _out(row: asyncpg.Record, **changes: Any) -> RegistrationOut:
     fields = {
         "registration_id": row["id"],
         "code": row["code"],
@@ -171,8 +173,8 @@ async def cancel_registration(
     uow: Uow,
     token: ManageToken,
     idempotency_key: IdempotencyKey = None,
-):
-    async def action(conn):
+) -> JSONResponse:
+    async def action(conn: asyncpg.Connection) -> tuple[int, Any]:
         row = await _own_registration(registration_id, token, conn)
         try:
             await registrations.cancel(conn, registration_id, by="participant")
