@@ -86,18 +86,19 @@ def serve(name: str, settings: ServiceSettings, create_app: Callable[[], FastAPI
     if settings.workers > 1:  # each worker builds its own app from the environment
         metrics.share_between_workers()
         os.environ[_SERVICE_VARIABLE] = name
-        uvicorn.run("atelier_platform.serve:worker_app", factory=True, workers=settings.workers, **_options(settings))
+        uvicorn.run(
+            "atelier_platform.serve:worker_app",
+            factory=True,
+            workers=settings.workers,
+            **_uvicorn_options(settings.host, settings.port),
+        )
     else:
-        uvicorn.run(create_app(), **_options(settings))
+        uvicorn.run(create_app(), **_uvicorn_options(settings.host, settings.port))
 
 
 def serve_pages(app: FastAPI, host: str, port: int) -> None:
     """An app with no database nor Kafka (the participant pages), served like the services."""
     uvicorn.run(app, **_uvicorn_options(host, port))
-
-
-def _options(settings: ServiceSettings) -> dict[str, Any]:
-    return _uvicorn_options(settings.host, settings.port)
 
 
 def _uvicorn_options(host: str, port: int) -> dict[str, Any]:
