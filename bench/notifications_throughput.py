@@ -7,7 +7,7 @@ the messages accepted between the first and the last one, per second of that spa
 runs the whole way: N RegistrationConfirmed events published to Kafka, timed from the first
 publish to the last message accepted.
 
-    .venv/bin/python bench/notifications_throughput.py [--messages 1000] [--senders 1 2 4]
+    .venv/bin/python tests/bench/notifications_delivery_rate.py [--messages 1000] [--senders 1 2 4]
 
 Runs on a `bench` stack of its own (Kafka, Postgres; started if needed, stopped by `make down`),
 so the events it publishes never pile up for the test suite's consumers. KAFKA_BOOTSTRAP_SERVERS,
@@ -32,7 +32,7 @@ from atelier_devkit.publishing import publish
 from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
 from atelier_devkit.stack.infra import ensure_infra
 from atelier_devkit.waiting import eventually
-from notifications.handlers import Handlers
+from notifications.handlers import handlers
 
 NEEDED = ("KAFKA_BOOTSTRAP_SERVERS", "NOTIFICATIONS_DATABASE_URL", "NOTIFICATIONS_ADMIN_TOKEN")
 
@@ -47,9 +47,9 @@ async def run(infra: dict[str, str], *, messages: int, senders: int, through_kaf
     async with notifications_database(infra["NOTIFICATIONS_DATABASE_URL"], "notifications_bench") as database:
         registrations = [events.confirmed(f"bench-{n}@example.be") for n in range(messages)]
         if not through_kafka:
-            handlers = Handlers(reminder_before=timedelta(hours=24))
+            by_event = handlers(reminder_before=timedelta(hours=24))
             for registration in registrations:
-                await handle(database.pool, handlers, registration)
+                await handle(database.pool, by_event, registration)
         with RecordingSmtpServer(free_port()) as smtp:
             process = NotificationsProcess(
                 infra,

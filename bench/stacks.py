@@ -35,7 +35,8 @@ async def new_sessions(client: aiohttp.ClientSession, token: str, count: int, ca
     titles = {f"{field}_{lang}": "Bench" for field in ("title", "description") for lang in LANGUAGES}
     status, workshop = await post(client, "/admin/workshops", {"topic": "seo", **titles, "duration_minutes": 60}, admin)
     assert status == 201, workshop
-    base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=400 + uuid.uuid4().int % 1000)
+    # Far enough ahead to be free, within the two years ahead the admin API accepts.
+    base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=400 + uuid.uuid4().int % 300)
     ids = []
     for n in range(count):
         starts = base + timedelta(hours=2 * n)

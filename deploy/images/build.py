@@ -5,7 +5,9 @@
 The host resolves the Python dependencies from uv.lock into a wheelhouse
 (`.local/images/wheelhouse/`: every wheel, plus `<service>.txt`, that service's
 pinned requirements); each service's Dockerfile installs from it with
-`pip --no-index`. Docker is used when a Docker engine answers; otherwise podman
+`pip --no-index`. The wheelhouse also holds `docs-assets/`: the files of the pinned
+npm packages that /docs and /asyncapi load (unpacked by `make install`), which the
+images carry so their pages need no CDN. Docker is used when a Docker engine answers; otherwise podman
 (installed with apt-get when missing, configured by `containers.conf` beside this
 file) on a Python 3.11 base made from Debian's packages with mmdebstrap.
 
@@ -28,13 +30,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from atelier_platform.docs_assets import PAGE_FILES
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 WORK = REPO / ".local" / "images"
 WHEELHOUSE = WORK / "wheelhouse"
 WHEELHOUSE_STAMP = WHEELHOUSE / ".digest"
 CONTAINERS_CONF = HERE / "containers.conf"
-SERVICES = ("registration", "ticketing", "notifications")
+SERVICES = ("registration", "ticketing", "notifications", "web")
+NPM_CACHE = REPO / ".local" / "cache" / "npm"
 WORKSPACE_PACKAGES = ("schemas", "libs/platform", *(f"services/{service}" for service in SERVICES))
 # tzdata: the services read Europe/Brussels from the system's zone files.
 DEBIAN_PACKAGES = "python3,python3-venv,ca-certificates,tzdata"
@@ -189,8 +194,21 @@ def ensure_wheelhouse() -> Path:
     listing.unlink()
     for package in WORKSPACE_PACKAGES:
         uv("build", "--quiet", "--wheel", "--out-dir", str(wheels), package)
+    copy_docs_assets(WHEELHOUSE / "docs-assets")
     WHEELHOUSE_STAMP.write_text(digest)
     return WHEELHOUSE
+
+
+def copy_docs_assets(target: Path) -> None:
+    """The files /docs and /asyncapi load, from the npm cache (their versions are pinned in the
+    platform's sources, so a new version changes the wheelhouse digest and lands here)."""
+    for package, files in PAGE_FILES.items():
+        for name in files:
+            source = NPM_CACHE / package / name
+            if not source.is_file():
+                sys.exit(f"missing {source}: `make install` unpacks the pinned npm assets")
+            (target / package / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target / package / name)
 
 
 def git_revision() -> str:
@@ -228,7 +246,7 @@ def image_size(builder: Engine, service: str) -> int:
 
 
 def ensure_images(quiet: bool = True) -> tuple[Engine, dict[str, float]]:
-    """Build (or reuse from cache) the three images; returns the engine and the seconds each step took."""
+    """Build (or reuse from cache) the four images; returns the engine and the seconds each step took."""
     timings: dict[str, float] = {}
     started = time.monotonic()
     builder = engine()

@@ -1,7 +1,7 @@
 """The `local` overlay on this machine, under `podman kube play`.
 
     python deploy/k8s/local.py render [--name STACK]   # the overlay filled with the stack's settings
-    python deploy/k8s/local.py play [--name STACK]     # start the three pods against that stack
+    python deploy/k8s/local.py play [--name STACK]     # start the four pods against that stack
     python deploy/k8s/local.py down                    # stop and remove them
 
 `kubectl kustomize deploy/k8s/overlays/local` gives the manifests; this fills the ConfigMaps
@@ -59,8 +59,10 @@ def filled(docs: list[dict], infra: dict[str, str], ports: dict[str, int]) -> li
         if doc["kind"] == "ConfigMap":
             data = doc["data"]
             data[f"{name.upper()}_PORT"] = str(ports[name])
-            if f"{name.upper()}_PUBLIC_URL" in data:
-                data[f"{name.upper()}_PUBLIC_URL"] = f"http://127.0.0.1:{ports[name]}"
+            # Where the pods reach each other (web reaches the APIs), and the pages the emails link to.
+            urls = {f"{service.upper()}_URL": f"http://127.0.0.1:{port}" for service, port in ports.items()}
+            urls["REGISTRATION_PUBLIC_URL"] = urls["WEB_URL"]
+            data.update({key: url for key, url in urls.items() if key in data})
             data.update({key: infra[key] for key in data if key.endswith(FROM_STACK) and key in infra})
         elif doc["kind"] == "Secret":
             doc["stringData"] = {key: infra.get(key, value) for key, value in doc["stringData"].items()}

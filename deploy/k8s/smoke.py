@@ -4,9 +4,10 @@
 
 Builds the images (cached), `podman kube play`s the local overlay against a local stack
 (`dev` unless told), checks each pod's /readyz, walks one registration to its voucher and
-both emails, then stops the ticketing pod with SIGTERM while registrations are in flight and
-checks that it drained (exit 0 within the grace period) and that no work was lost once it
-is back. `podman kube down` at the end, whatever happened. Prints the build and smoke times.
+both emails, has the participant pages (web) show the programme from registration's API,
+then stops the ticketing pod with SIGTERM while registrations are in flight and checks that
+it drained (exit 0 within the grace period) and that no work was lost once it is back.
+`podman kube down` at the end, whatever happened. Prints the build and smoke times.
 tests/deploy/test_k8s_smoke.py runs the same in the suite.
 """
 
@@ -37,6 +38,7 @@ from local import build  # noqa: E402
 GRACE_SECONDS = 25  # terminationGracePeriodSeconds of the Deployments
 DRAINED_SERVICE = "ticketing"
 IN_FLIGHT = 5  # registrations sent just before the SIGTERM
+PAGES = "web"  # the participant pages: no database or Kafka, so no atelier_ready figures
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Smoke:
     voucher_code: str | None
     subjects: list[str]
     drain: Drain
+    programme_status: int  # web's programme page, which it fills from registration's API
     scraped: dict[str, float] = field(default_factory=dict)  # job -> atelier_ready as Prometheus read it
     smoke_seconds: float = 0.0
 
@@ -108,6 +111,11 @@ async def one_registration(infra: dict[str, str], urls: dict[str, str]) -> tuple
     return (codes[0] if codes else None), [mail["Subject"] for mail in mails]
 
 
+async def programme_status(urls: dict[str, str]) -> int:
+    async with httpx.AsyncClient(timeout=10) as client:
+        return (await client.get(f"{urls[PAGES]}/")).status_code
+
+
 async def drain(podman: build.Engine, infra: dict[str, str], urls: dict[str, str]) -> Drain:
     """SIGTERM the ticketing pod right after registrations that need it; start it again; count."""
     emails = [unique_email() for _ in range(IN_FLIGHT)]
@@ -152,11 +160,12 @@ def run(infra: dict[str, str], workdir: Path) -> Smoke:
     try:
         ready = asyncio.run(wait_ready(deployment.urls))
         code, subjects = asyncio.run(one_registration(infra, deployment.urls))
+        programme = asyncio.run(programme_status(deployment.urls))
         scraped = asyncio.run(scrape(deployment.urls, workdir))
         drained = asyncio.run(drain(podman, infra, deployment.urls))
     finally:
         local.down(podman, deployment.manifest)
-    return Smoke(timings["total"], ready, code, subjects, drained, scraped, time.monotonic() - started)
+    return Smoke(timings["total"], ready, code, subjects, drained, programme, scraped, time.monotonic() - started)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{service} /readyz: {answer}")
     print(f"Prometheus scraped every pod; atelier_ready by job: {result.scraped}")
     print(f"voucher: {result.voucher_code}; emails: {result.subjects}")
+    print(f"participant pages: programme answered {result.programme_status}")
     d = result.drain
     lost = sum(1 for e in d.emails if d.vouchers[e] != 1 or d.mails[e] != 2)
     print(
@@ -176,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         f" {len(d.emails) - lost} of {len(d.emails)} registrations in flight got one voucher and two emails"
     )
     print(f"build {result.build_seconds:.1f} s, smoke {result.smoke_seconds:.1f} s")
-    scraped = result.scraped == dict.fromkeys(result.ready, 1.0)
-    ok = result.voucher_code and len(result.subjects) == 2 and scraped and d.exit_code == 0 and not lost
+    scraped = result.scraped == dict.fromkeys(set(result.ready) - {PAGES}, 1.0)
+    served = result.programme_status == 200
+    ok = result.voucher_code and len(result.subjects) == 2 and scraped and served and d.exit_code == 0 and not lost
     return 0 if ok else 1
 
 

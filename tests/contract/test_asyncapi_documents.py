@@ -57,6 +57,8 @@ def test_the_system_document_shows_each_topic_with_its_producer_and_consumer_gro
     doc = load(ASYNCAPI_DOCS / "atelier.json")
     assert operations(doc) == {
         ("receive", "registration.commands", "registration:registration.commands"),
+        ("receive", "ticketing.events", "registration:ticketing.events"),  # erasure confirmations
+        ("receive", "notifications.events", "registration:notifications.events"),
         ("send", "catalog.events", "catalog.events"),
         ("receive", "catalog.events", "notifications:catalog.events"),
         ("receive", "catalog.events", "ticketing:catalog.events"),

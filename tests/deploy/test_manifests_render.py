@@ -8,14 +8,16 @@ from support.manifests import OVERLAYS, objects
 
 KUBERNETES_VERSION = "1.33.0"
 CORE_GROUPS = ("v1", "apps/v1", "batch/v1", "policy/v1")
-OPERATOR_KINDS = {"KafkaTopic", "KafkaUser", "Cluster", "ScaledObject"}
+OPERATOR_KINDS = {"KafkaTopic", "KafkaUser", "Cluster", "ScaledObject", "TriggerAuthentication"}
+DEPLOYED = {"registration", "ticketing", "notifications", "web"}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_every_overlay_renders_the_three_services(rendered, overlay):
+def test_every_overlay_renders_the_three_services_and_the_participant_pages(rendered, overlay):
     docs = rendered[overlay]
-    assert set(objects(docs, "Deployment")) == {"registration", "ticketing", "notifications"}
-    assert set(objects(docs, "ConfigMap")) == {"registration", "ticketing", "notifications"}
+    assert set(objects(docs, "Deployment")) == DEPLOYED
+    assert set(objects(docs, "ConfigMap")) == DEPLOYED
+    assert set(objects(docs, "Service")) == DEPLOYED
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -1,34 +1,41 @@
-"""The three service images, started through testcontainers on the host network against the test
-stack's Kafka, Postgres and SMTP, carry a registration through to its voucher and both emails."""
+"""The service images, started through testcontainers on the host network against the test stack's
+Kafka, Postgres and SMTP, carry a registration through to its voucher and both emails, serve their
+/docs and /asyncapi pages from what the image carries, and the participant pages answer."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import smoke
+from atelier_platform import docs_assets
 from support.containers import build, docker_api
 from testcontainers.core.container import DockerContainer
 
 SERVICES = build.SERVICES
+APIS = tuple(service for service in SERVICES if service != smoke.PAGES)  # the services with /docs
 
 
-def container_env(infra: dict[str, str], service: str, port: int) -> dict[str, str]:
+def container_env(infra: dict[str, str], service: str, ports: dict[str, int]) -> dict[str, str]:
     env = {key: value for key, value in infra.items() if key != "SMTP_MAILDIR"}
-    return {**env, f"{service.upper()}_PORT": str(port), f"{service.upper()}_HOST": "127.0.0.1", "LOG_LEVEL": "INFO"}
+    apis = {f"{api.upper()}_URL": f"http://127.0.0.1:{ports[api]}" for api in ("registration", "ticketing")}
+    listen = {f"{service.upper()}_PORT": str(ports[service]), f"{service.upper()}_HOST": "127.0.0.1"}
+    return {**env, **apis, **listen, "LOG_LEVEL": "INFO"}
 
 
 @pytest.fixture(scope="module")
 def service_containers(infra: dict[str, str]) -> Iterator[dict[str, str]]:
-    """Base URLs of the three services, each in its own container from its image."""
+    """Base URLs of the services and the participant pages, each in its own container from its image."""
     engine, _ = build.ensure_images()
     ports = smoke.local.free_ports()
     with docker_api(engine):
         containers = [
             DockerContainer(
                 build.image_name(service),
-                env=container_env(infra, service, ports[service]),
+                env=container_env(infra, service, ports),
                 network_mode="host",
                 read_only=True,
             ).with_tmpfs_mount("/tmp")
@@ -55,6 +62,25 @@ async def test_the_images_carry_a_registration_to_its_voucher_and_both_emails(in
     assert len(subjects) == 2
     assert subjects[0].startswith("Inschrijving bevestigd")
     assert code in subjects[1]
+
+
+@pytest.mark.parametrize("page", ["/docs", "/asyncapi"])
+async def test_the_api_pages_load_only_what_the_image_carries(service_containers, page):
+    async with httpx.AsyncClient(timeout=10) as client:
+        for service in APIS:
+            html = (await client.get(f"{service_containers[service]}{page}")).text
+            assert not re.search(r"(src|href)=[\"']?(https?:)?//", html), f"{service}{page} loads from elsewhere"
+            loaded = re.findall(rf"(?:src|href)=[\"']?({docs_assets.PREFIX}/[^\"' >]+)", html)
+            assert loaded, html
+            for path in loaded:
+                asset = await client.get(f"{service_containers[service]}{path}")
+                assert asset.status_code == 200 and len(asset.content) > 0, f"{service}{path}"
+
+
+async def test_the_participant_pages_show_the_programme_from_registrations_api(service_containers):
+    async with httpx.AsyncClient(timeout=10) as client:
+        programme = await client.get(f"{service_containers[smoke.PAGES]}/")
+    assert programme.status_code == 200 and "<html" in programme.text
 
 
 async def test_each_container_runs_as_the_unprivileged_user_of_its_image(service_containers):

@@ -17,7 +17,7 @@ from atelier_schemas.topics import REGISTRATION_COMMANDS, REGISTRATION_EVENTS, d
 from support.metrics import families, matching, scrape, total
 
 REGISTER_ROUTE = "/sessions/{session_id}/registrations"
-SERVICES = ("registration", "ticketing", "notifications")  # the participant pages (web) have no /metrics
+SERVICES = ("registration", "ticketing", "notifications")  # with Kafka and a database; web has HTTP figures only
 OBSERVABILITY = Path(__file__).resolve().parents[2] / "deploy" / "observability"
 
 
@@ -79,6 +79,22 @@ async def test_a_registration_shows_in_each_services_metrics(infra, services):
         return len(lags) == partitions and sum(s.value for s in lags) == 0
 
     assert await eventually(caught_up, timeout=30)
+
+
+async def test_the_participant_pages_count_their_requests_by_route_template(services):
+    web = services["web"]
+    unknown = str(uuid.uuid4())
+    programme = dict(method="GET", route="/", status="200")
+    form = dict(method="GET", route="/sessions/{session_id}/register", status="404")
+    before = await scrape(web)
+    async with httpx.AsyncClient(base_url=web, timeout=10) as client:
+        assert (await client.get("/")).status_code == 200
+        assert (await client.get(f"/sessions/{unknown}/register")).status_code == 404
+    after = await scrape(web)
+    for labels in (programme, form):
+        count = "atelier_http_request_duration_seconds_count"
+        assert total(after, count, **labels) == 1 + total(before, count, **labels), labels
+    assert not [s for s in after if unknown in s.labels.get("route", "")]  # templates, never the raw path
 
 
 async def test_a_record_that_is_not_ours_counts_as_a_dead_letter(infra, services):

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "observa
 from prometheus import query, running  # noqa: E402
 
 SERVICES = ("registration", "ticketing", "notifications")
+SCRAPED = (*SERVICES, "web")  # the participant pages: HTTP figures only
 
 ALERT_NAMES = (
     "AtelierOutboxStuck",
@@ -30,13 +31,13 @@ ALERT_NAMES = (
 
 @pytest.fixture
 def prometheus(services: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    with running({name: services[name] for name in SERVICES}, tmp_path) as url:
+    with running({name: services[name] for name in SCRAPED}, tmp_path) as url:
         yield url
 
 
 async def test_prometheus_scrapes_every_service_and_queries_their_series(prometheus, services):
     async def all_scraped() -> bool:
-        return await query(prometheus, "up") == dict.fromkeys(SERVICES, 1.0)
+        return await query(prometheus, "up") == dict.fromkeys(SCRAPED, 1.0)
 
     assert await eventually(all_scraped, timeout=60)
     assert await query(prometheus, "min by (job) (atelier_ready)") == dict.fromkeys(SERVICES, 1.0)  # every check
@@ -46,7 +47,7 @@ async def test_prometheus_scrapes_every_service_and_queries_their_series(prometh
 
     async def scrapes_counted() -> bool:  # a scrape is counted once answered, so seen from the next one on
         promql = 'sum by (job) (atelier_http_request_duration_seconds_count{route="/metrics"})'
-        return set(await query(prometheus, promql)) == set(SERVICES)
+        return set(await query(prometheus, promql)) == set(SCRAPED)
 
     assert await eventually(scrapes_counted, timeout=15)
 

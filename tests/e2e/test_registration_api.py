@@ -11,6 +11,7 @@ from atelier_devkit.api import admin, create_session, registration_body, unique_
 from atelier_devkit.kafka import cloud_event, headers_of, payload, publish_event, wait_for_records
 from atelier_schemas import CancelRegistration, Participant, RegisterParticipant
 from atelier_schemas.topics import REGISTRATION_COMMANDS, REGISTRATION_EVENTS
+from support.links import cancel_proof, opened_link
 
 
 @pytest.fixture
@@ -173,7 +174,18 @@ async def test_other_services_register_and_cancel_through_kafka_commands(api, to
     assert len(confirmed) == 1
     registration_id = payload(confirmed[0])["registration_id"]
 
-    cancel = CancelRegistration(command_id=uuid.uuid4(), registration_id=uuid.UUID(registration_id))
+    unproven = CancelRegistration(command_id=uuid.uuid4(), registration_id=uuid.UUID(registration_id))
+    await publish_event(bootstrap, cloud_event(unproven), unproven.key(), REGISTRATION_COMMANDS)
+    [refused] = await wait_for_records(
+        bootstrap, REGISTRATION_EVENTS, lambda r: payload(r).get("command_id") == str(unproven.command_id)
+    )
+    assert headers_of(refused)["ce_type"] == "be.atelier.registration.rejected.v1"
+    assert payload(refused)["reason"] == "invalid" and payload(refused)["detail"].startswith("proof missing")
+
+    # The participant's token, from the link only notifications can open (the command's producer asks them for it).
+    token = opened_link(infra, payload(confirmed[0])["sealed_manage_url"]).rpartition("#token=")[2]
+    proof = cancel_proof(infra, token)
+    cancel = CancelRegistration(command_id=uuid.uuid4(), registration_id=uuid.UUID(registration_id), proof=proof)
     await publish_event(bootstrap, cloud_event(cancel), cancel.key(), REGISTRATION_COMMANDS)
     cancelled = await wait_for_records(
         bootstrap,

@@ -15,12 +15,12 @@ from atelier_devkit.databases import notifications_database
 from atelier_devkit.handling import handle
 from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
 from notifications.delivery import Deliverer, requeue_failed
-from notifications.handlers import Handlers
+from notifications.handlers import handlers
 from support.delivery import deliver_all, delivery_settings
 
 REFUSED = "refused-mailbox@example.be"
 BUSY = "busy-mailbox@example.be"
-HANDLERS = Handlers(reminder_before=timedelta(hours=24))
+HANDLERS = handlers(reminder_before=timedelta(hours=24))
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,14 @@ from atelier_devkit import notification_events as events
 from atelier_devkit.api import unique_email
 from atelier_devkit.databases import notifications_database
 from atelier_devkit.handling import handle
+from atelier_platform.consumer import Handlers
 from atelier_schemas import Message, SessionInfo
 from notifications import kinds
-from notifications.handlers import Handlers
+from notifications.handlers import handlers
 from notifications.outgoing import queue_message
 from notifications.reminders import ReminderScheduler
 
-DAY_BEFORE = Handlers(reminder_before=timedelta(hours=24))
+DAY_BEFORE = handlers(reminder_before=timedelta(hours=24))
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +198,7 @@ async def test_a_reminder_found_after_its_session_started_expires_unsent(pool):
     seated = events.confirmed(unique_email(), at=started)
     # Confirmed long before; the service was down while the reminder was due.
     await apply(
-        pool, seated, handlers=Handlers(reminder_before=timedelta(hours=1)), at=datetime.now(UTC) - timedelta(days=2)
+        pool, seated, handlers=handlers(reminder_before=timedelta(hours=1)), at=datetime.now(UTC) - timedelta(days=2)
     )
     await SCHEDULER.queue_due(pool)
     assert await kinds_of(pool, seated.registration_id) == [kinds.REGISTRATION_CONFIRMED]

@@ -13,9 +13,9 @@ from atelier_devkit.api import unique_email
 from atelier_devkit.databases import notifications_database
 from atelier_devkit.handling import handle
 from notifications import kinds
-from notifications.handlers import Handlers
+from notifications.handlers import handlers
 
-HANDLERS = Handlers(reminder_before=timedelta(hours=24))
+HANDLERS = handlers(reminder_before=timedelta(hours=24))
 T0 = datetime.now(UTC) - timedelta(hours=1)
 
 

@@ -12,6 +12,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
 from notifications.config import Settings
 from notifications.smtp import Mailer, ServerUnavailable, is_permanent
+from support.links import TEST_MANAGE_LINK_KEY
 
 USER, PASSWORD = "atelier", "s3cret-for-tests"
 
@@ -53,7 +54,14 @@ def ca_file(ca, tmp_path_factory):
 
 
 def settings(port: int, **smtp) -> Settings:
-    return Settings(database_url="unused", admin_token="t" * 16, SMTP_HOST="127.0.0.1", SMTP_PORT=port, **smtp)
+    return Settings(
+        database_url="unused",
+        admin_token="t" * 16,
+        manage_link_key=TEST_MANAGE_LINK_KEY,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=port,
+        **smtp,
+    )
 
 
 def note(to: str) -> EmailMessage:

@@ -28,6 +28,7 @@ from registration.domain import Refusal, Refused
 from registration.domain.session import Book, Cancelled, CheckedIn, Confirmed, Conflict, Promoted, Session, Waitlisted
 from registration.service_layer import programme, registrations
 from registration.service_layer.registrations import Application, NewRegistration
+from support.links import TEST_LINKS
 from support.programme import new_session
 
 EVENT_OF_TYPE = {
@@ -129,7 +130,7 @@ def storage_agrees_with_the_core(database_url: str):
                 return outcomes
 
             stored, modelled = self.step(
-                lambda conn: registrations.register_many(conn, applications, public_url="http://test"), model
+                lambda conn: registrations.register_many(conn, applications, links=TEST_LINKS), model
             )
             assert [o if isinstance(o, Refusal) else o.status for o in stored] == modelled
             for outcome in stored:

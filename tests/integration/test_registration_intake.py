@@ -14,12 +14,13 @@ from atelier_platform.db import create_pool
 from registration.entrypoints.intake import Intake
 from registration.service_layer.registrations import Application, NewRegistration
 from registration.service_layer.unit_of_work import UnitOfWork
+from support.links import TEST_LINKS
 from support.programme import new_session, person
 
 
 @contextlib.asynccontextmanager
 async def running(pool, runners: int = 2, **limits):
-    intake = Intake(UnitOfWork(pool), public_url="http://test", **limits)
+    intake = Intake(UnitOfWork(pool), links=TEST_LINKS, **limits)
     tasks = [asyncio.create_task(intake.run()) for _ in range(runners)]
     try:
         yield intake
@@ -202,7 +203,7 @@ async def until_waiting_on_a_lock(pool, count: int = 1) -> None:
 
 async def test_a_full_line_answers_503_with_retry_after_at_once_and_the_waiting_ones_are_decided(registration_pool):
     session = await new_session(registration_pool, capacity=10)
-    intake = Intake(UnitOfWork(registration_pool), public_url="http://test", max_waiting=3)
+    intake = Intake(UnitOfWork(registration_pool), links=TEST_LINKS, max_waiting=3)
     waiting = [asyncio.create_task(intake.register(apply(session["id"], person()))) for _ in range(3)]
     await asyncio.sleep(0)  # the three are in line, nobody deciding yet
 

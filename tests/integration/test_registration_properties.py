@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from registration.service_layer import registrations
 from registration.service_layer.registrations import NewRegistration
+from support.links import TEST_LINKS
 from support.programme import new_session, person
 
 REGISTER = ("register", 0)
@@ -38,7 +39,7 @@ async def play(database_url: str, capacity: int, plan: list[tuple[str, int]]) ->
             async with pool.acquire() as conn, conn.transaction():
                 if action == "register":
                     done = await registrations.register(
-                        conn, session["id"], NewRegistration(**person()), public_url="http://test"
+                        conn, session["id"], NewRegistration(**person()), links=TEST_LINKS
                     )
                     (confirmed if len(confirmed) < capacity else waiting).append(done.registration_id)
                 elif confirmed or waiting:

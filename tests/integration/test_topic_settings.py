@@ -23,7 +23,7 @@ async def topic_configs(bootstrap: str, topic: str) -> dict[str, str]:
     return {entry[0]: entry[1] for entry in entries}
 
 
-async def test_a_new_topic_and_its_dead_letter_topic_get_the_configured_retention_and_insync_replicas(
+async def test_a_new_topic_and_its_dead_letter_topic_get_the_configured_retention_segments_and_insync_replicas(
     infra, monkeypatch
 ):
     bootstrap = infra["KAFKA_BOOTSTRAP_SERVERS"]
@@ -37,6 +37,8 @@ async def test_a_new_topic_and_its_dead_letter_topic_get_the_configured_retentio
     assert (configs["retention.ms"], configs["min.insync.replicas"]) == (str(3 * DAY_MS), "1")
     dlq_configs = await topic_configs(bootstrap, dead_letter(topic))
     assert dlq_configs["retention.ms"] == str(30 * DAY_MS) == str(TopicSettings().dlq_retention_ms)
+    # Kafka deletes only closed segments: a day-long segment bounds how long a record outlives its retention.
+    assert configs["segment.ms"] == dlq_configs["segment.ms"] == str(DAY_MS)
 
 
 async def test_dlq_sizes_counts_the_records_of_each_dead_letter_topic(infra):

@@ -18,12 +18,12 @@ from atelier_devkit.kafka import cloud_event
 from atelier_devkit.registration_events import ANTWERPEN_CENTRAAL
 from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
 from atelier_schemas import CloudEvent, parse
-from notifications.handlers import Handlers
+from notifications.handlers import handlers
 from support.delivery import deliver_all
 from support.email_parts import decode_qr, images, plain_text
 from support.ticketing import running_ticketing, vouchers_of
 
-HANDLERS = Handlers(reminder_before=timedelta(hours=24))
+HANDLERS = handlers(reminder_before=timedelta(hours=24))
 T0 = datetime.now(UTC) - timedelta(hours=1)
 SUBJECT = {
     "en": "Your session moved: your new train voucher {code}",
@@ -60,7 +60,7 @@ async def notify(pool: asyncpg.Pool, *cloud_events: CloudEvent) -> None:
     for event in cloud_events:
         message = parse(event)
         async with pool.acquire() as conn, conn.transaction():
-            await HANDLERS.by_event()[type(message)](conn, event, message)
+            await HANDLERS[type(message)](conn, event, message)
 
 
 async def ticketing_published(pool: asyncpg.Pool, registration_id) -> list[CloudEvent]:

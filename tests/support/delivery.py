@@ -7,11 +7,14 @@ from notifications.config import Settings
 from notifications.delivery import Deliverer
 from notifications.smtp import Mailer
 
+from support.links import TEST_MANAGE_LINK_KEY
+
 
 def delivery_settings(port: int, **overrides) -> Settings:
     return Settings(
         database_url="unused",
         admin_token="t" * 16,
+        manage_link_key=TEST_MANAGE_LINK_KEY,
         smtp_host="127.0.0.1",
         smtp_port=port,
         **{"retry_base_seconds": 0.2, "retry_max_seconds": 0.5, **overrides},

@@ -26,9 +26,8 @@ from atelier_schemas import (
     TicketVoided,
 )
 from atelier_schemas.topics import REGISTRATION_EVENTS
-from ticketing import GROUP
 from ticketing.config import MIGRATIONS, seed_from_base64
-from ticketing.handlers import event_handlers
+from ticketing.handlers import handlers
 from ticketing.signing import VoucherSigner
 
 ISSUED, VOIDED, REJECTED, VALIDATED = (TicketIssued.TYPE, TicketVoided.TYPE, TicketRejected.TYPE, TicketValidated.TYPE)
@@ -106,9 +105,11 @@ async def running_ticketing(infra: dict[str, str], consumers: int = 1) -> AsyncI
     await producer.start()
     pools = [await create_pool(infra["TICKETING_DATABASE_URL"]) for _ in range(consumers)]
     try:
-        handlers = event_handlers(Decimal("9.60"), signer)
+        by_event = handlers(Decimal("9.60"), signer)
         yield Ticketing(
-            pools[0], [EventConsumer(group=GROUP, pool=p, producer=producer, handlers=handlers) for p in pools], signer
+            pools[0],
+            [EventConsumer(group="ticketing", pool=p, producer=producer, handlers=by_event) for p in pools],
+            signer,
         )
     finally:
         for pool in pools:

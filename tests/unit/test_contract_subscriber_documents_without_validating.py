@@ -13,8 +13,8 @@ class RecordingConsumer:
     def __init__(self) -> None:
         self.values: list[bytes] = []
 
-    async def handle(self, record) -> None:
-        self.values.append(record.value)
+    async def handle_batch(self, records) -> None:
+        self.values.extend(record.value for record in records)
 
 
 async def test_records_reach_the_consumer_raw_whether_or_not_they_match_the_documented_types():

@@ -1,4 +1,4 @@
-"""EventConsumer's decisions: dead-letter, skip, retry, or apply once."""
+"""EventConsumer's decisions: dead-letter, skip, retry, or apply once — alone and in batches."""
 
 from __future__ import annotations
 
@@ -7,38 +7,48 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
 from aiokafka import ConsumerRecord
 from atelier_platform.consumer import EventConsumer
 from atelier_schemas import CloudEvent, Participant, RegistrationConfirmed, SessionInfo, to_cloud_event
 
 
 class FakeConnection:
-    def __init__(self, inbox: set) -> None:
-        self.inbox = inbox
+    def __init__(self, pool: FakePool) -> None:
+        self.pool = pool
 
-    async def fetchval(self, sql: str, consumer: str, event_id: str):
-        if (consumer, event_id) in self.inbox:
-            return None
-        self.inbox.add((consumer, event_id))
-        return True
+    async def fetch(self, sql: str, consumer: str, event_ids: list[str]) -> list[dict]:
+        """The inbox insert: the ids not seen before, each once."""
+        fresh = []
+        for event_id in event_ids:
+            if (consumer, event_id) not in self.pool.inbox:
+                self.pool.inbox.add((consumer, event_id))
+                fresh.append({"event_id": event_id})
+        return fresh
 
     @contextlib.asynccontextmanager
     async def transaction(self):
-        before = set(self.inbox)
+        self.pool.transactions += 1
+        before, effects = set(self.pool.inbox), len(self.pool.effects)
         try:
             yield
         except BaseException:
-            self.inbox.intersection_update(before)  # rolled back
+            self.pool.inbox.intersection_update(before)  # rolled back
+            del self.pool.effects[effects:]
             raise
+        self.pool.commits += 1
 
 
 class FakePool:
     def __init__(self) -> None:
         self.inbox: set = set()
+        self.effects: list[str] = []  # what handlers wrote, rolled back with the inbox
+        self.acquired = self.transactions = self.commits = 0
 
     @contextlib.asynccontextmanager
     async def acquire(self):
-        yield FakeConnection(self.inbox)
+        self.acquired += 1
+        yield FakeConnection(self)
 
 
 class FakeProducer:
@@ -67,12 +77,12 @@ def confirmed() -> RegistrationConfirmed:
     )
 
 
-def record(event: CloudEvent, value: bytes | None = None) -> ConsumerRecord:
+def record(event: CloudEvent, value: bytes | None = None, offset: int = 17) -> ConsumerRecord:
     headers, body = event.to_kafka()
     return ConsumerRecord(
         topic="registration.events",
         partition=2,
-        offset=17,
+        offset=offset,
         timestamp=0,
         timestamp_type=0,
         key=b"k",
@@ -84,12 +94,24 @@ def record(event: CloudEvent, value: bytes | None = None) -> ConsumerRecord:
     )
 
 
-def consumer_with(handler) -> tuple[EventConsumer, FakeProducer]:
+def consumer_with(handler, pool: FakePool | None = None) -> tuple[EventConsumer, FakeProducer]:
     producer = FakeProducer()
     consumer = EventConsumer(
-        group="tests", pool=FakePool(), producer=producer, handlers={RegistrationConfirmed: handler}, max_backoff=0.01
+        group="tests",
+        pool=pool or FakePool(),
+        producer=producer,
+        handlers={RegistrationConfirmed: handler},
+        max_backoff=0.01,
     )
     return consumer, producer
+
+
+def batch_of(count: int) -> list[ConsumerRecord]:
+    return [record(to_cloud_event(confirmed(), source="/t"), offset=n) for n in range(count)]
+
+
+def event_id(record: ConsumerRecord) -> str:
+    return dict(record.headers)["ce_id"].decode()
 
 
 async def test_a_record_that_is_not_json_is_dead_lettered_with_where_it_came_from():
@@ -171,3 +193,84 @@ async def test_a_value_the_driver_cannot_encode_is_dead_lettered_at_once():
     await consumer.handle(record(to_cloud_event(confirmed(), source="/t")))
     [(_, headers)] = producer.sent
     assert len(attempts) == 1 and headers["dlq_error"].startswith("DataError")
+
+
+async def test_a_batch_is_applied_in_its_order_in_one_transaction():
+    handled, pool = [], FakePool()
+
+    async def handler(conn, event, payload):
+        handled.append(event.id)
+
+    consumer, _ = consumer_with(handler, pool)
+    records = batch_of(5)
+    await consumer.handle_batch(records)
+    assert handled == [event_id(r) for r in records]
+    assert (pool.transactions, pool.commits) == (1, 1)
+
+
+async def test_a_batch_of_events_the_consumer_ignores_takes_no_connection():
+    pool = FakePool()
+    consumer, producer = consumer_with(lambda *a: None, pool)
+    unknown = [record(CloudEvent(type="be.atelier.unknown.v1", source="/t", data={}), offset=n) for n in range(50)]
+    await consumer.handle_batch(unknown)
+    assert (pool.acquired, producer.sent) == (0, [])
+
+
+async def test_a_record_that_fails_for_good_is_dead_lettered_alone_and_the_rest_of_its_batch_applied():
+    records = batch_of(5)
+    doomed = event_id(records[2])
+
+    async def handler(conn, event, payload):
+        if event.id == doomed:
+            raise KeyError("session")
+        conn.pool.effects.append(event.id)
+
+    pool = FakePool()
+    consumer, producer = consumer_with(handler, pool)
+    await consumer.handle_batch(
+        [*records[:1], record(CloudEvent(type="x", source="/t", data={}), b"{oops", 9), *records[1:]]
+    )
+    assert pool.effects == [event_id(r) for r in records if event_id(r) != doomed]
+    assert [headers["dlq_original_offset"] for _, headers in producer.sent] == ["9", "2"]
+    assert ("tests", doomed) not in pool.inbox
+
+
+async def test_a_transient_failure_retries_the_whole_batch_and_applies_each_record_once():
+    records = batch_of(4)
+    calls: list[str] = []
+
+    async def flaky(conn, event, payload):
+        calls.append(event.id)
+        if len(calls) == 3:
+            raise asyncpg.DeadlockDetectedError("deadlock detected")
+
+    pool = FakePool()
+    consumer, producer = consumer_with(flaky, pool)
+    await consumer.handle_batch(records)
+    ids = [event_id(r) for r in records]
+    assert calls == ids[:3] + ids  # the first two were rolled back with the third, then redone
+    assert (pool.commits, producer.sent) == (1, [])
+
+
+async def test_a_batch_that_keeps_failing_transiently_is_given_back_for_redelivery():
+    async def down(conn, event, payload):
+        raise OSError("database unreachable")
+
+    consumer, producer = consumer_with(down)
+    consumer._max_attempts = 2
+    with pytest.raises(OSError):
+        await consumer.handle_batch(batch_of(3))
+    assert producer.sent == []
+
+
+async def test_events_already_in_the_inbox_or_twice_in_a_batch_are_applied_once():
+    handled = []
+
+    async def handler(conn, event, payload):
+        handled.append(event.id)
+
+    consumer, _ = consumer_with(handler)
+    records = batch_of(4)
+    await consumer.handle_batch(records[:2])  # handled, then the process stopped before committing offsets
+    await consumer.handle_batch([*records, records[3]])
+    assert handled == [event_id(r) for r in records]

@@ -31,28 +31,28 @@ def record(tp: TopicPartition, offset: int) -> ConsumerRecord:
 
 async def test_a_redelivered_older_record_never_moves_the_offset_backwards():
     offsets, consumer = HandledOffsets(interval=600), RecordingConsumer({A})
-    await offsets.handled(consumer, record(A, 9))  # the first commit is immediate
-    await offsets.handled(consumer, record(A, 4))  # redelivered after a seek back
+    await offsets.handled(consumer, [record(A, 9)])  # the first commit is immediate
+    await offsets.handled(consumer, [record(A, 4)])  # redelivered after a seek back
     await offsets.stop()
     assert consumer.commits == [{A: 10}]
 
 
 async def test_the_highest_handled_offset_of_each_partition_is_committed_on_stop():
     offsets, consumer = HandledOffsets(interval=600), RecordingConsumer({A, B})
-    await offsets.handled(consumer, record(A, 0))
+    await offsets.handled(consumer, [record(A, 0)])
     for tp, offset in ((A, 7), (A, 5), (B, 3)):
-        await offsets.handled(consumer, record(tp, offset))
+        await offsets.handled(consumer, [record(tp, offset)])
     await offsets.stop()
     assert consumer.commits == [{A: 1}, {A: 8, B: 4}]
 
 
 async def test_a_revoked_partition_gets_its_handled_offset_then_is_forgotten():
     offsets, consumer = HandledOffsets(interval=600), RecordingConsumer({A, B})
-    await offsets.handled(consumer, record(A, 0))
-    await offsets.handled(consumer, record(A, 3))
-    await offsets.handled(consumer, record(B, 2))
+    await offsets.handled(consumer, [record(A, 0)])
+    await offsets.handled(consumer, [record(A, 3)])
+    await offsets.handled(consumer, [record(B, 2)])
     await offsets.on_partitions_revoked({A})
     consumer.assigned = {B}
-    await offsets.handled(consumer, record(A, 4))  # finished after the revoke: another member has A now
+    await offsets.handled(consumer, [record(A, 4)])  # finished after the revoke: another member has A now
     await offsets.stop()
     assert consumer.commits == [{A: 1}, {A: 4}, {B: 3}]

@@ -16,6 +16,7 @@ from notifications.outgoing import message_id_for
 from notifications.projection import Booking
 from support import independent_mail
 from support.email_parts import decode_qr
+from support.links import as_delivered, sealed_for_tests
 
 REGISTRATION = uuid.uuid4()
 BOOKING = Booking(
@@ -24,7 +25,7 @@ BOOKING = Booking(
     starts_at=datetime(2027, 3, 30, 8, 0, tzinfo=UTC),
     ends_at=datetime(2027, 3, 30, 10, 30, tzinfo=UTC),
     room="Salle 2",
-    manage_url="https://atelier.brussels/registrations/0b9d?lang=fr#token=k3J9",
+    sealed_manage_url=sealed_for_tests("https://atelier.brussels/registrations/0b9d?lang=fr#token=k3J9"),
     calendar_sequence=1,
 )
 
@@ -41,7 +42,7 @@ def on_the_wire(kind: str, context: dict, *, language: str = "fr") -> bytes:
         "email": "lea@example.be",
         "language": language,
     }
-    return flatten_message(build_email(row, sender="Atelier <hello@atelier.brussels>"))
+    return flatten_message(build_email(as_delivered(row), sender="Atelier <hello@atelier.brussels>"))
 
 
 @pytest.mark.parametrize("padding", range(0, 60, 3))

@@ -15,6 +15,7 @@ from notifications import contexts, kinds
 from notifications.centre import ADDRESS
 from notifications.projection import Booking
 from notifications.rendering import TEMPLATES, render, template_name
+from support.links import opened, sealed_for_tests
 
 BOOKING = Booking(
     code="R-7KQ2M9PX",
@@ -22,7 +23,7 @@ BOOKING = Booking(
     starts_at=datetime(2027, 1, 12, 9, 0, tzinfo=UTC),  # 10:00 in Brussels (winter)
     ends_at=datetime(2027, 1, 12, 11, 0, tzinfo=UTC),
     room="Room 2",
-    manage_url="https://atelier.brussels/r/0b9d?token=k3J9",
+    sealed_manage_url=sealed_for_tests("https://atelier.brussels/r/0b9d?token=k3J9"),
 )
 MOVED = replace(BOOKING, starts_at=BOOKING.starts_at + timedelta(days=1), room="Room 5", calendar_sequence=1)
 ISSUED = events.ticket_issued(uuid.uuid4())
@@ -37,7 +38,7 @@ def voucher(ticket) -> dict:
 
 # Each kind with every variant its template branches on; contexts built as the handlers build them.
 SAMPLES = {
-    kinds.REGISTRATION_CONFIRMED: [contexts.seat(BOOKING), contexts.seat(replace(BOOKING, manage_url=None))],
+    kinds.REGISTRATION_CONFIRMED: [contexts.seat(BOOKING), contexts.seat(replace(BOOKING, sealed_manage_url=None))],
     kinds.REGISTRATION_WAITLISTED: [contexts.waitlisted(BOOKING, 3)],
     kinds.REGISTRATION_PROMOTED: [contexts.seat(BOOKING)],
     kinds.REGISTRATION_CANCELLED: [
@@ -49,7 +50,7 @@ SAMPLES = {
         contexts.cancelled(BOOKING, None, "waitlisted"),
     ],
     kinds.SESSION_CHANGED: [contexts.session_changed(BOOKING, MOVED)],
-    kinds.REMINDER: [contexts.seat(BOOKING), contexts.seat(replace(BOOKING, manage_url=None))],
+    kinds.REMINDER: [contexts.seat(BOOKING), contexts.seat(replace(BOOKING, sealed_manage_url=None))],
     kinds.VOUCHER_ISSUED: [
         voucher(ISSUED),
         voucher(ISSUED.model_copy(update={"origin_name_fr": None, "origin_name_nl": None, "holder_name": None})),
@@ -73,7 +74,7 @@ CASES = [(kind, n) for kind, samples in SAMPLES.items() for n in range(len(sampl
 
 
 def rendered(kind: str, language: str, sample: int = 0, name: str = "Lena"):
-    stored = json.loads(json.dumps(SAMPLES[kind][sample]))  # as it comes back from the database
+    stored = opened(json.loads(json.dumps(SAMPLES[kind][sample])))  # as it comes back from the database
     return render(kind, language, name, stored)
 
 
@@ -133,7 +134,7 @@ def test_summer_sessions_are_shown_in_summer_time():
     summer = contexts.seat(
         replace(BOOKING, starts_at=datetime(2027, 7, 6, 8, tzinfo=UTC), ends_at=datetime(2027, 7, 6, 10, tzinfo=UTC))
     )
-    message = render(kinds.REGISTRATION_CONFIRMED, "fr", "Lena", json.loads(json.dumps(summer)))
+    message = render(kinds.REGISTRATION_CONFIRMED, "fr", "Lena", opened(json.loads(json.dumps(summer))))
     assert "mardi 6 juillet 2027" in message.text and "10:00 – 12:00" in message.text
 
 

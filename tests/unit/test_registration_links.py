@@ -6,11 +6,17 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
+from atelier_platform.sealed import new_private_key_text, private_key, public_key_text
 from pydantic import ValidationError
 from registration.config import LOCAL_WEB_URL, Settings
-from registration.service_layer.registrations import manage_url
+from registration.service_layer.manage_links import manage_url
 
-REQUIRED = {"REGISTRATION_DATABASE_URL": "postgresql://x@127.0.0.1/registration", "REGISTRATION_ADMIN_TOKEN": "t" * 16}
+REQUIRED = {
+    "REGISTRATION_DATABASE_URL": "postgresql://x@127.0.0.1/registration",
+    "REGISTRATION_ADMIN_TOKEN": "t" * 16,
+    "REGISTRATION_NOTIFICATIONS_PUBLIC_KEY": public_key_text(private_key(new_private_key_text())),
+    "REGISTRATION_COMMAND_PROOF_KEY": new_private_key_text(),
+}
 
 
 @pytest.fixture(autouse=True)

@@ -71,7 +71,9 @@ async def test_the_failure_is_logged_with_its_traceback_but_without_local_values
 
 
 async def test_the_backoff_grows_and_is_capped(monkeypatch):
-    supervisor, delays = fast(first_backoff=0.02, max_backoff=0.08, max_failures=100), []
+    # Seconds, not milliseconds: the sleeps are only recorded, and a run counts as a recovery once it
+    # outlives the longest backoff, which a starved event loop could otherwise fake.
+    supervisor, delays = fast(first_backoff=1.0, max_backoff=8.0, max_failures=100), []
 
     async def recorded_sleep(delay: float) -> None:  # the waits the supervisor asks for, not wall time
         delays.append(delay)
@@ -84,8 +86,8 @@ async def test_the_backoff_grows_and_is_capped(monkeypatch):
     supervisor.start("broken", broken)
     await eventually(lambda: len(delays) >= 6)
     await supervisor.stop()
-    assert 0.02 * 0.8 <= delays[0] <= 0.02 and 0.04 * 0.8 <= delays[1] <= 0.04  # doubles, less up to 20 % jitter
-    assert all(delay <= 0.08 for delay in delays) and delays[5] >= 0.08 * 0.8  # then stays at the cap
+    assert 1.0 * 0.8 <= delays[0] <= 1.0 and 2.0 * 0.8 <= delays[1] <= 2.0  # doubles, less up to 20 % jitter
+    assert all(delay <= 8.0 for delay in delays) and delays[5] >= 8.0 * 0.8  # then stays at the cap
 
 
 async def test_a_critical_task_that_keeps_failing_makes_the_process_unhealthy():

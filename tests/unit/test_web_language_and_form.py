@@ -59,6 +59,12 @@ def test_a_refusal_of_the_whole_form_is_worded_for_the_participant():
     assert errors_from_api(answer) == {"form": "session_cancelled"}
 
 
+def test_too_many_registrations_from_one_connection_or_domain_ask_to_try_again_later():
+    answer = Answer(429, {"detail": "too many registrations from this address; try later"})
+    assert errors_from_api(answer) == {"form": "too_many"}
+    assert "too_many" in texts.WORDS["en"]  # and so in every language (the test above)
+
+
 def test_without_a_voucher_no_station_is_sent_to_the_api():
     form = FormInput(name="Lena", email="lena@example.be", language="nl", origin_station_id="008863008")
     body = form.api_body()

@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import datetime
 
 import asyncpg
+from atelier_platform.consumer import Handlers
 from atelier_schemas import CloudEvent, Message, to_cloud_event
-from notifications.handlers import Handlers
 
 
 async def handle(pool: asyncpg.Pool, handlers: Handlers, message: Message, *, at: datetime | None = None) -> CloudEvent:
@@ -16,5 +16,5 @@ async def handle(pool: asyncpg.Pool, handlers: Handlers, message: Message, *, at
     if at is not None:
         event = replace(event, time=at)
     async with pool.acquire() as conn, conn.transaction():
-        await handlers.by_event()[type(message)](conn, event, message)
+        await handlers[type(message)](conn, event, message)
     return event

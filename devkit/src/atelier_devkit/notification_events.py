@@ -53,14 +53,14 @@ def confirmed(
     language: str = "en",
     at: SessionInfo | None = None,
     registration_id: uuid.UUID | None = None,
-    manage_url: str | None = "https://atelier.brussels/r/manage?token=k3J9",
+    sealed_manage_url: str | None = None,
     voucher_from: str | None = None,
 ) -> RegistrationConfirmed:
     """`voucher_from`: the origin station of a participant who asks for the train voucher."""
     facts = _facts(email, language, at, registration_id)
     if voucher_from:
         facts.update(wants_voucher=True, origin_station_id=voucher_from)
-    return RegistrationConfirmed(**facts, manage_url=manage_url)
+    return RegistrationConfirmed(**facts, sealed_manage_url=sealed_manage_url)
 
 
 def waitlisted(email: str, *, language: str = "en", at: SessionInfo | None = None, position: int = 3):
@@ -68,7 +68,7 @@ def waitlisted(email: str, *, language: str = "en", at: SessionInfo | None = Non
 
 
 def promoted(waiting: RegistrationWaitlisted) -> RegistrationPromoted:
-    return RegistrationPromoted(**_same_registration(waiting), manage_url=waiting.manage_url)
+    return RegistrationPromoted(**_same_registration(waiting), sealed_manage_url=waiting.sealed_manage_url)
 
 
 def cancelled(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from .base import Message
 from .catalog import ScheduledSession, SessionCancelled, SessionChanged, SessionScheduled, Titles
-from .commands import CancelRegistration, RegisterParticipant
+from .commands import CancelRegistration, RegisterParticipant, RegisterParticipantV2
 from .envelope import CloudEvent, InvalidEnvelope
+from .erasure import ErasePerson, NotificationsErasureConfirmed, PersonErased, TicketingErasureConfirmed
 from .notifications import NotificationFailed, NotificationSent
 from .registration import (
     AttendanceRecorded,
@@ -23,6 +24,7 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.TYPE: cls
     for cls in (
         RegisterParticipant,
+        RegisterParticipantV2,
         CancelRegistration,
         RegistrationConfirmed,
         RegistrationWaitlisted,
@@ -39,6 +41,10 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         TicketValidated,
         NotificationSent,
         NotificationFailed,
+        ErasePerson,
+        PersonErased,
+        TicketingErasureConfirmed,
+        NotificationsErasureConfirmed,
     )
 }
 
@@ -73,12 +79,16 @@ __all__ = [
     "AttendanceRecorded",
     "CancelRegistration",
     "CloudEvent",
+    "ErasePerson",
     "InvalidEnvelope",
     "Message",
     "NotificationFailed",
+    "NotificationsErasureConfirmed",
     "NotificationSent",
     "Participant",
+    "PersonErased",
     "RegisterParticipant",
+    "RegisterParticipantV2",
     "RegistrationCancelled",
     "RegistrationConfirmed",
     "RegistrationPromoted",
@@ -92,6 +102,7 @@ __all__ = [
     "TicketIssued",
     "TicketRejected",
     "TicketValidated",
+    "TicketingErasureConfirmed",
     "TicketVoided",
     "Titles",
     "messages_on",

@@ -58,44 +58,49 @@ class RegistrationFacts(Message):
         return str(self.registration_id)
 
 
-class RegistrationConfirmed(RegistrationFacts):
+# The purpose a sealed manage link is bound to (atelier_platform.sealed): only notifications opens it.
+MANAGE_LINK_PURPOSE = "manage-link"
+
+
+class WithManageLink(RegistrationFacts):
+    """An event after which the participant is emailed the link to their own page."""
+
+    manage_url: str | None = Field(
+        default=None,
+        description="Deprecated, never filled any more: it carried the manage token in plain text to every reader"
+        " of the topic. Read `sealed_manage_url` (notifications) instead.",
+        examples=["https://atelier.brussels/registrations/0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c"],
+    )
+    sealed_manage_url: str | None = Field(
+        default=None,
+        description="The participant's own page to see or cancel the registration (its manage token in the"
+        " fragment), sealed for notifications alone: an X25519 sealed box for notifications' public key, purpose"
+        " `manage-link`. Absent when registration does not know the token any more (a promotion).",
+        examples=["q0Zx3Jc1n0v4GZ8wYt2d9b4oEJHk6KfYl6b8Qm5sVvE1sZk2n3c4b5a6d7e8f9g0h1i2j3k4l5m6n7o8p9q"],
+    )
+
+
+class RegistrationConfirmed(WithManageLink):
     """A participant holds a seat in a session."""
 
     TYPE = "be.atelier.registration.confirmed.v1"
     TOPIC = REGISTRATION_EVENTS
 
-    manage_url: str | None = Field(
-        default=None,
-        description="The participant's own page to see or cancel the registration.",
-        examples=["https://atelier.brussels/r/0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c?token=k3J9"],
-    )
 
-
-class RegistrationWaitlisted(RegistrationFacts):
+class RegistrationWaitlisted(WithManageLink):
     """The session was full: the participant waits in line for a seat."""
 
     TYPE = "be.atelier.registration.waitlisted.v1"
     TOPIC = REGISTRATION_EVENTS
 
     position: int = Field(ge=1, description="Place in the waiting line, 1 is next.", examples=[3])
-    manage_url: str | None = Field(
-        default=None,
-        description="The participant's own page to see or cancel the registration.",
-        examples=["https://atelier.brussels/r/0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c?token=k3J9"],
-    )
 
 
-class RegistrationPromoted(RegistrationFacts):
+class RegistrationPromoted(WithManageLink):
     """A seat was freed and went to this waitlisted participant, who now holds it."""
 
     TYPE = "be.atelier.registration.promoted.v1"
     TOPIC = REGISTRATION_EVENTS
-
-    manage_url: str | None = Field(
-        default=None,
-        description="The participant's own page to see or cancel the registration.",
-        examples=["https://atelier.brussels/r/0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c?token=k3J9"],
-    )
 
 
 class RegistrationCancelled(RegistrationFacts):

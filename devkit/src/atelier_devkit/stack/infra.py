@@ -5,6 +5,7 @@ from __future__ import annotations
 from .kafka import start_kafka, wait_for_kafka
 from .postgres import DATABASES, PG_USER, ensure_postgres
 from .services import SERVICES
+from .settings import dev_sealing_keys, local_settings
 from .smtp import ensure_smtp, maildir
 from .state import HOST, State, load_state, save_state
 
@@ -21,12 +22,14 @@ def infra_env(name: str, state: State) -> dict[str, str]:
     env["TICKETING_SIGNING_KEY"] = state["ticketing_signing_key"]
     env["TICKETING_CONDUCTOR_TOKEN"] = state["ticketing_conductor_token"]
     env["NOTIFICATIONS_ADMIN_TOKEN"] = state["notifications_admin_token"]
+    env.update(local_settings(name, state))
     # One copy of each service on its own database: each migrates as it starts.
     env.update({f"{service.upper()}_MIGRATE_ON_START": "true" for service in SERVICES})
     return env
 
 
 def start_infra(name: str, state: State) -> dict[str, str]:
+    state.setdefault("sealing_keys", dev_sealing_keys())
     save_state(name, state)  # keep the admin token from the first moment
     # Kafka's JVM starts while Postgres and SMTP come up.
     kafka_started = start_kafka(name, state)

@@ -1,14 +1,20 @@
 """Consuming events: envelope check, dead letters, inbox dedupe, retry of transient failures.
 
-A subscriber hands every raw record to `EventConsumer.handle`. The effect and the inbox row
-are written in one transaction; the subscriber's ack policy commits the offset only after it.
+A subscriber hands each batch of raw records Kafka gave it to `EventConsumer.handle_batch`. A
+record that is not one of our events is dead-lettered alone; one of a type this consumer ignores
+costs nothing; the rest are applied in Kafka's order in one transaction (one commit, one fsync)
+with their inbox rows and the outbox rows the handlers write. A handler that can never succeed
+dead-letters its own record and the batch is decided again without it; a transient failure
+retries the whole batch. The subscriber commits the offsets only after the batch committed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -16,6 +22,7 @@ import structlog
 from aiokafka import ConsumerRecord
 from atelier_schemas import CloudEvent, InvalidEnvelope, Message, parse
 from atelier_schemas.topics import dead_letter
+from opentelemetry import trace
 from pydantic import ValidationError
 
 from .error_text import describe
@@ -23,10 +30,45 @@ from .errors import is_transient
 from .logs import correlation_id
 from .metrics import DEAD_LETTERS
 from .producer import Producer
+from .telemetry import TRACEPARENT, span_under
+from .telemetry import enabled as tracing
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[asyncpg.Connection, CloudEvent, Any], Awaitable[None]]
+Handlers = dict[type[Message], Handler]  # what a service does with each event type it consumes
+
+# One row per event id of the batch; an id already there (or twice in the batch) comes back once or not at all.
+_INBOX = """
+INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id
+"""
+
+
+@dataclass(frozen=True)
+class _Work:
+    record: ConsumerRecord
+    event: CloudEvent
+    payload: Message
+    handler: Handler
+
+    @property
+    def correlation(self) -> str:
+        return self.event.correlation_id or self.event.id
+
+    def span(self) -> contextlib.AbstractContextManager[None]:
+        """The record's own span in its own trace: FastStream's span of a batch starts a trace of its own."""
+        if not tracing():
+            return contextlib.nullcontext()
+        traceparent = next((v.decode(errors="replace") for k, v in self.record.headers or () if k == TRACEPARENT), None)
+        return span_under(f"{self.record.topic} process", traceparent, trace.SpanKind.CONSUMER)
+
+
+class _Permanent(Exception):
+    """A handler failed in a way no retry can change; carries its record out of the rolled-back transaction."""
+
+    def __init__(self, work: _Work, error: Exception) -> None:
+        super().__init__(work.event.id)
+        self.work, self.error = work, error
 
 
 class EventConsumer:
@@ -36,7 +78,7 @@ class EventConsumer:
         group: str,
         pool: asyncpg.Pool,
         producer: Producer,
-        handlers: dict[type[Message], Handler],
+        handlers: Handlers,
         after_commit: Callable[[], None] = lambda: None,
         max_attempts: int = 8,
         max_backoff: float = 10.0,
@@ -50,36 +92,35 @@ class EventConsumer:
         self._max_backoff = max_backoff
 
     async def handle(self, record: ConsumerRecord) -> None:
-        """Handle one record. Raises only for transient failures, so the record is redelivered."""
-        try:
-            event = CloudEvent.from_kafka(record.headers, record.value)
-            payload = parse(event)
-        except (InvalidEnvelope, ValidationError) as exc:
-            await self.dead_letter(record, exc)
-            return
-        handler = None if payload is None else self._handlers.get(type(payload))
-        if payload is None or handler is None:
-            log.debug("event type not handled, skipped", type=event.type, event_id=event.id)
-            return
-        token = correlation_id.set(event.correlation_id or event.id)
-        try:
-            await self._apply_with_retry(handler, event, payload, record)
-        finally:
-            correlation_id.reset(token)
+        """Handle one record: a batch of one."""
+        await self.handle_batch([record])
 
-    async def _apply_with_retry(
-        self, handler: Handler, event: CloudEvent, payload: Message, record: ConsumerRecord
-    ) -> None:
-        for attempt in range(1, self._max_attempts + 1):
+    async def handle_batch(self, records: Sequence[ConsumerRecord]) -> None:
+        """Handle records in their order. Raises only for transient failures, so the batch is redelivered."""
+        work = [item for record in records if (item := await self._work_for(record)) is not None]
+        await self._decide(work)
+
+    async def _decide(self, work: list[_Work]) -> None:
+        attempt = 0
+        while work:
             try:
-                applied = await self._apply(handler, event, payload)
+                applied = await self._apply(work)
+            except _Permanent as failed:  # a bug or a broken rule: this record can never succeed
+                await self._give_up(failed.work, failed.error)
+                work = [item for item in work if item is not failed.work]
+                continue
             except Exception as exc:
-                if not is_transient(exc):  # a bug or a broken rule: this record can never succeed
-                    log.exception("handler failed permanently", event_id=event.id, type=event.type)
-                    await self.dead_letter(record, exc)
+                if not is_transient(exc):
+                    # Not a handler's failure (the inbox insert, the commit): one record at a time tells whose.
+                    if len(work) == 1:
+                        await self._give_up(work[0], exc)
+                    else:
+                        for item in work:
+                            await self._decide([item])
                     return
+                attempt += 1
                 if attempt == self._max_attempts:
-                    log.warning("giving up for now; the record will be redelivered", error=describe(exc))
+                    log.warning("giving up for now; the batch will be redelivered", error=describe(exc))
                     raise
                 delay = min(self._max_backoff, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
                 log.warning(
@@ -87,25 +128,61 @@ class EventConsumer:
                     attempt=attempt,
                     delay=round(delay, 2),
                     error=describe(exc),
-                    event_id=event.id,
+                    records=len(work),
                 )
                 await asyncio.sleep(delay)
             else:
-                log.info("event handled" if applied else "duplicate event ignored", type=event.type, event_id=event.id)
+                for item in work:
+                    outcome = "event handled" if item.event.id in applied else "duplicate event ignored"
+                    log.info(outcome, type=item.event.type, event_id=item.event.id, correlation_id=item.correlation)
                 return
 
-    async def _apply(self, handler: Handler, event: CloudEvent, payload: Message) -> bool:
+    async def _give_up(self, item: _Work, error: Exception) -> None:
+        log.error(
+            "handler failed permanently",
+            event_id=item.event.id,
+            type=item.event.type,
+            correlation_id=item.correlation,
+            exc_info=error,
+        )
+        await self.dead_letter(item.record, error)
+
+    async def _work_for(self, record: ConsumerRecord) -> _Work | None:
+        """What to do with a record: None when it was dead-lettered or is of a type this consumer ignores."""
+        try:
+            event = CloudEvent.from_kafka(record.headers, record.value)
+            payload = parse(event)
+        except (InvalidEnvelope, ValidationError) as exc:
+            await self.dead_letter(record, exc)
+            return None
+        handler = None if payload is None else self._handlers.get(type(payload))
+        if payload is None or handler is None:
+            log.debug("event type not handled, skipped", type=event.type, event_id=event.id)
+            return None
+        return _Work(record, event, payload, handler)
+
+    async def _apply(self, work: list[_Work]) -> set[str]:
+        """Apply in one transaction what the inbox has not seen; the ids applied."""
         async with self._pool.acquire() as conn, conn.transaction():
-            first_time = await conn.fetchval(
-                "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
-                self.group,
-                event.id,
-            )
-            if not first_time:
-                return False
-            await handler(conn, event, payload)
-        self._after_commit()
-        return True
+            fresh = {row["event_id"] for row in await conn.fetch(_INBOX, self.group, [w.event.id for w in work])}
+            applied: set[str] = set()
+            for item in work:
+                if item.event.id not in fresh or item.event.id in applied:
+                    continue
+                token = correlation_id.set(item.correlation)
+                try:
+                    with item.span():
+                        await item.handler(conn, item.event, item.payload)
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    raise _Permanent(item, exc) from exc
+                finally:
+                    correlation_id.reset(token)
+                applied.add(item.event.id)
+        if applied:
+            self._after_commit()
+        return applied
 
     async def dead_letter(self, record: ConsumerRecord, error: Exception) -> None:
         reason = describe(error)[:2000]

@@ -1,7 +1,8 @@
 """/docs and /asyncapi without internet: their scripts and styles come from pinned npm packages served here.
 
 `deploy/local/npm_assets.sh` (run by `make install`) unpacks swagger-ui-dist and @asyncapi/react-component
-into `.local/cache/npm/<name>@<version>/`; an image sets ATELIER_DOCS_ASSETS to a folder of the same layout.
+into `.local/cache/npm/<name>@<version>/`; an image carries the files the pages load (`PAGE_FILES`), in the
+same layout, in the folder its ATELIER_DOCS_ASSETS names.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ from faststream.specification.asyncapi.site import ASYNCAPI_CSS_DEFAULT_URL, ASY
 SWAGGER_UI = "swagger-ui-dist@5.32.0"
 ASYNCAPI_COMPONENT = "@asyncapi+react-component@3.1.5"
 PREFIX = "/docs-assets"
+SWAGGER_JS, SWAGGER_CSS, SWAGGER_FAVICON = "swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"
+ASYNCAPI_JS, ASYNCAPI_CSS = "browser/standalone/index.js", "styles/default.min.css"
+# What the pages load, with the licences that travel with them: all an image needs of each package.
+PAGE_FILES = {
+    SWAGGER_UI: (SWAGGER_JS, SWAGGER_CSS, SWAGGER_FAVICON, "LICENSE", "NOTICE", f"{SWAGGER_JS}.LICENSE.txt"),
+    ASYNCAPI_COMPONENT: (ASYNCAPI_JS, ASYNCAPI_CSS, "LICENSE", f"{ASYNCAPI_JS}.LICENSE.txt"),
+}
 
 
 def assets_root() -> Path:
@@ -47,9 +55,9 @@ def serve_docs_offline(app: FastAPI) -> None:
         return get_swagger_ui_html(
             openapi_url=openapi_url,
             title=f"{app.title} - Swagger UI",
-            swagger_js_url=f"{PREFIX}/swagger/swagger-ui-bundle.js",
-            swagger_css_url=f"{PREFIX}/swagger/swagger-ui.css",
-            swagger_favicon_url=f"{PREFIX}/swagger/favicon-32x32.png",
+            swagger_js_url=f"{PREFIX}/swagger/{SWAGGER_JS}",
+            swagger_css_url=f"{PREFIX}/swagger/{SWAGGER_CSS}",
+            swagger_favicon_url=f"{PREFIX}/swagger/{SWAGGER_FAVICON}",
         )
 
     if asyncapi_page is not None:
@@ -58,8 +66,8 @@ def serve_docs_offline(app: FastAPI) -> None:
         @app.get("/asyncapi", tags=["contracts"], response_class=HTMLResponse, summary="AsyncAPI document, as a page")
         async def asyncapi() -> str:
             html = await original()
-            html = html.replace(ASYNCAPI_JS_DEFAULT_URL, f"{PREFIX}/asyncapi/browser/standalone/index.js")
-            html = html.replace(ASYNCAPI_CSS_DEFAULT_URL, f"{PREFIX}/asyncapi/styles/default.min.css")
+            html = html.replace(ASYNCAPI_JS_DEFAULT_URL, f"{PREFIX}/asyncapi/{ASYNCAPI_JS}")
+            html = html.replace(ASYNCAPI_CSS_DEFAULT_URL, f"{PREFIX}/asyncapi/{ASYNCAPI_CSS}")
             # FastStream's page also links asyncapi.com's favicons: nothing may leave the machine.
             return "\n".join(line for line in html.splitlines() if "https://www.asyncapi.com/favicon" not in line)
 

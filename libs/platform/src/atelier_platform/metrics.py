@@ -11,7 +11,7 @@ import asyncio
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 
 import asyncpg
 import structlog
@@ -25,6 +25,8 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .kafka_client import client_args
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +53,11 @@ EMAILS = Counter(
     " server_out (the server was out: the message keeps its place, sending pauses)",
     ["outcome"],
 )
+ROWS_PURGED = Counter(
+    "atelier_retention_rows_total",
+    "Rows deleted or anonymised by a retention purge (outbox, inbox, and each service's own)",
+    ["purge"],
+)
 VOUCHERS = Counter("atelier_vouchers_total", "Train vouchers by what happened to them: issued, voided", ["outcome"])
 INTAKE_QUEUE = Gauge(
     "atelier_intake_queue_depth",
@@ -74,12 +81,11 @@ def watch_consumer_lag(group: str, topic: str) -> None:
 
 
 def install(app: FastAPI, broker: KafkaBroker, service: str) -> None:
-    """HTTP histograms, FastStream's consumed/published counts and latencies, and the /metrics endpoint."""
-    app.add_middleware(HttpMetricsMiddleware)
+    """HTTP histograms, FastStream's consumed/published counts and latencies, and the /metrics endpoint
+    with the outbox, lag and readiness figures."""
     broker.add_middleware(KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service))
 
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def figures() -> list[Metric]:
         outbox, consumers = await asyncio.gather(
             outbox_figures(app.state.runtime.pool), consumer_figures(app.state.settings.kafka_bootstrap_servers)
         )
@@ -87,7 +93,25 @@ def install(app: FastAPI, broker: KafkaBroker, service: str) -> None:
         ready.add_metric(["database"], float(bool(outbox)))
         ready.add_metric(["kafka"], float(bool(consumers)))
         ready.add_metric(["tasks"], float(not app.state.runtime.supervisor.failing()))
-        body = generate_latest(_process_registry()) + generate_latest(_Figures([*outbox, *consumers, ready]))
+        return [*outbox, *consumers, ready]
+
+    serve_metrics(app, figures)
+
+
+async def _no_figures() -> list[Metric]:
+    return []
+
+
+def serve_metrics(app: FastAPI, figures: Callable[[], Awaitable[list[Metric]]] = _no_figures) -> None:
+    """HTTP histograms and /metrics: this process's counters, then `figures`, read at each scrape.
+
+    Alone, for an app with neither database nor Kafka (the participant pages).
+    """
+    app.add_middleware(HttpMetricsMiddleware)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body = generate_latest(_process_registry()) + generate_latest(_Figures(await figures()))
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
@@ -163,8 +187,9 @@ async def consumer_figures(bootstrap_servers: str) -> list[Metric]:
     letters = GaugeMetricFamily(
         "atelier_dead_letter_topic_records", "Records kept in a dead-letter topic", labels=["topic"]
     )
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    connection = client_args()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **connection)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, **connection)
     try:
         async with asyncio.timeout(KAFKA_TIMEOUT):
             await admin.start()

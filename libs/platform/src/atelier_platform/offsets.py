@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
@@ -32,12 +33,13 @@ class HandledOffsets(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokaf
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = False
 
-    async def handled(self, consumer: AIOKafkaConsumer, record: ConsumerRecord) -> None:
+    async def handled(self, consumer: AIOKafkaConsumer, records: Iterable[ConsumerRecord]) -> None:
         if not isinstance(consumer, AIOKafkaConsumer):
             return  # FastStream's in-memory test broker: there are no offsets to keep
         self._consumer = consumer
-        tp = TopicPartition(record.topic, record.partition)
-        self._pending[tp] = max(self._pending.get(tp, 0), record.offset + 1)
+        for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            self._pending[tp] = max(self._pending.get(tp, 0), record.offset + 1)
         if self._stopping or time.monotonic() - self._last_commit >= self._interval:
             await self.commit(consumer)
         elif self._flush is None or self._flush.done():

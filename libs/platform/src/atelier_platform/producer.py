@@ -17,6 +17,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
 
 from .errors import breaks_producer
+from .kafka_client import client_args
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +46,7 @@ class Producer:
                     linger_ms=5,
                     max_request_size=MAX_REQUEST_SIZE,
                     request_timeout_ms=int(REQUEST_TIMEOUT * 1000),
+                    **client_args(),
                 )
                 try:
                     await producer.start()

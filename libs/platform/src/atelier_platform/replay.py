@@ -25,6 +25,8 @@ from collections.abc import AsyncIterator, Callable
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from .kafka_client import client_args
+
 DLQ_SUFFIX = ".dlq"
 DLQ_HEADER_PREFIX = "dlq_"
 
@@ -67,7 +69,7 @@ async def replay(
 
 async def groups_in(bootstrap_servers: str, dlq_topic: str) -> list[str]:
     """Every consumer group that has letters in `dlq_topic`."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, **client_args())
     await consumer.start()
     try:
         partitions = await _partitions(bootstrap_servers, dlq_topic)
@@ -84,9 +86,17 @@ async def groups_in(bootstrap_servers: str, dlq_topic: str) -> list[str]:
 async def _replay_letters_of(bootstrap_servers: str, dlq_topic: str, group: str, dry_run: bool, report: Report) -> int:
     replay_id = replay_group(dlq_topic, group)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=replay_id, enable_auto_commit=False, auto_offset_reset="earliest"
+        bootstrap_servers=bootstrap_servers,
+        group_id=replay_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **client_args(),
     )
-    producer = None if dry_run else AIOKafkaProducer(bootstrap_servers=bootstrap_servers, transactional_id=replay_id)
+    producer = (
+        None
+        if dry_run
+        else AIOKafkaProducer(bootstrap_servers=bootstrap_servers, transactional_id=replay_id, **client_args())
+    )
     await consumer.start()
     try:
         if producer is not None:
@@ -130,7 +140,7 @@ async def _read_to_end(
 
 
 async def _partitions(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_args())
     await admin.start()
     try:
         [description] = await admin.describe_topics([topic])

@@ -14,8 +14,10 @@ import structlog
 from faststream.kafka import KafkaBroker
 
 from .db import create_pool
+from .kafka_client import broker_security, process_settings
 from .outbox import OutboxRelay
 from .producer import Producer
+from .retention import PLATFORM_PURGES, Purge, RetentionSettings, purge_forever
 from .subscribe import flush_offsets
 from .supervise import Supervisor
 from .topics import ensure_topics
@@ -43,6 +45,7 @@ def create_broker(bootstrap_servers: str) -> KafkaBroker:
         logger=logging.getLogger("atelier.kafka"),
         log_level=logging.DEBUG,
         graceful_timeout=CONSUMER_GRACE,
+        security=broker_security(process_settings()),
     )
 
 
@@ -77,6 +80,7 @@ async def open_runtime(
     broker: KafkaBroker,
     workers: Sequence[Worker] = (),
     housekeeping: Sequence[Worker] = (),
+    purges: Sequence[Purge] = (),
     before_start: Callable[[Runtime], None] = lambda runtime: None,
     supervisor: Supervisor | None = None,
 ) -> AsyncIterator[Runtime]:
@@ -86,8 +90,9 @@ async def open_runtime(
     the relay and the subscribers), retried until it answers, so HTTP is served meanwhile and
     the outbox keeps what is accepted. Every background task runs under the runtime's
     supervisor: `workers` are critical (one that keeps failing makes the process unhealthy),
-    `housekeeping` tasks are only restarted.
+    `housekeeping` tasks are only restarted, like the retention purges (the platform's, then `purges`).
     """
+    retention = RetentionSettings()  # before anything opens: a bad setting stops the start
     pool = await create_pool(database_url)
     relay_producer = Producer(bootstrap_servers, name="outbox-relay")
     relay = OutboxRelay(pool, relay_producer)
@@ -98,7 +103,8 @@ async def open_runtime(
     topics_exist = asyncio.Event()
 
     async def connect_kafka() -> None:
-        await ensure_topics(bootstrap_servers)
+        if process_settings().kafka_create_topics:  # else an operator (Strimzi) owns them
+            await ensure_topics(bootstrap_servers)
         topics_exist.set()
         try:
             await broker.start()
@@ -113,6 +119,9 @@ async def open_runtime(
 
     supervisor.start("kafka-connect", connect_kafka, critical=False, forever=False)
     supervisor.start("outbox-relay", publish)
+    supervisor.start(
+        "retention", functools.partial(purge_forever, pool, [*PLATFORM_PURGES, *purges], retention), critical=False
+    )
     for name, worker in zip(task_names([*workers, *housekeeping]), [*workers, *housekeeping], strict=True):
         supervisor.start(name, functools.partial(worker, runtime), critical=worker in workers)
     try:

@@ -108,5 +108,6 @@ def _uvicorn_options(host: str, port: int) -> dict[str, Any]:
         "port": port,
         "log_config": None,
         "access_log": False,
+        "proxy_headers": False,  # the client address follows one rule, TRUSTED_PROXIES (atelier_platform.ratelimit)
         "timeout_graceful_shutdown": HTTP_GRACE,
     }

@@ -11,19 +11,17 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
-from atelier_schemas import Message
 from fastapi import APIRouter, FastAPI
 
 from .asyncapi import declare_publishers
-from .consumer import EventConsumer, Handler
+from .consumer import EventConsumer, Handlers
 from .docs_assets import serve_docs_offline
 from .http import install_common
 from .input_rules import install_input_rules
+from .retention import Purge
 from .runtime import Runtime, Worker, create_broker, open_runtime
 from .settings import ServiceSettings
 from .subscribe import subscribe
-
-Handlers = dict[type[Message], Handler]
 
 
 @dataclass(frozen=True)
@@ -48,17 +46,18 @@ def create_service_app(
     routers: Sequence[APIRouter],
     workers: Sequence[Worker] = (),
     housekeeping: Sequence[Worker] = (),
+    purges: Sequence[Purge] = (),
     before_start: Callable[[Runtime], None] = lambda runtime: None,
 ) -> FastAPI:
     """No I/O here (the AsyncAPI documents are made from apps built on unchecked settings): the pool,
-    producers and broker open in the lifespan. `workers` and `housekeeping` as in `open_runtime`."""
+    producers and broker open in the lifespan. `workers`, `housekeeping` and `purges` as in `open_runtime`."""
     broker = create_broker(settings.kafka_bootstrap_servers)
     declare_publishers(broker, *publishes)
     app = FastAPI(title=f"Atelier {name}", version=version)
     consumers: list[EventConsumer] = []  # the one EventConsumer, once the runtime is open
 
     for topic in consumes.topics:
-        subscribe(broker, topic, consumes.group, lambda: consumers[0])
+        subscribe(broker, topic, consumes.group, lambda: consumers[0], settings.kafka_consumer_batch_max)
 
     def start(runtime: Runtime) -> None:
         before_start(runtime)
@@ -79,6 +78,7 @@ def create_service_app(
             broker=broker,
             workers=workers,
             housekeeping=housekeeping,
+            purges=purges,
             before_start=start,
         ) as runtime:
             app.state.runtime = runtime  # read by /readyz, /metrics and the routes

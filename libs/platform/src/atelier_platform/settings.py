@@ -1,16 +1,47 @@
 """Settings every service reads, whatever its prefix."""
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .kafka_client import KafkaClientSettings
+from .ratelimit import Network, trusted_networks
 
-class ServiceSettings(BaseSettings):
+CONSUMER_BATCH_MAX = 500  # records a subscriber takes from Kafka at once, by default
+
+
+class TrustedProxies(BaseSettings):
+    """Who may name the client in X-Forwarded-For (`atelier_platform.ratelimit.client_address`)."""
+
+    trusted_proxies: str = Field(
+        default="",
+        validation_alias=AliasChoices("TRUSTED_PROXIES"),
+        description="Addresses or networks of the proxies whose X-Forwarded-For names the client (comma-separated)",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        trusted_networks(value)
+        return value
+
+    def proxies(self) -> tuple[Network, ...]:
+        return trusted_networks(self.trusted_proxies)
+
+
+class ServiceSettings(KafkaClientSettings, TrustedProxies):
     # A refused value (a secret among them) must not be echoed into the start-up log; subclasses inherit this.
     model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)
 
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    kafka_consumer_batch_max: int = Field(
+        default=CONSUMER_BATCH_MAX,
+        ge=1,
+        le=10_000,
+        validation_alias=AliasChoices("KAFKA_CONSUMER_BATCH_MAX"),
+        description="Records a subscriber takes from Kafka at once, at most, and applies in one transaction",
     )
     host: str = "127.0.0.1"
     workers: int = Field(

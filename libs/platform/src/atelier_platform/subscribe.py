@@ -1,4 +1,4 @@
-"""Kafka subscribers that hand raw records to an EventConsumer, committing only after it."""
+"""Kafka subscribers that hand batches of raw records to an EventConsumer, committing only after it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from .asyncapi import describe_topic, payload_of
 from .consumer import EventConsumer
 from .metrics import watch_consumer_lag
 from .offsets import HandledOffsets
+from .settings import CONSUMER_BATCH_MAX
 
 COMMIT_INTERVAL = 0.2  # seconds
 
@@ -26,12 +27,16 @@ def subscribe(
     topic: str,
     group: str,
     consumer: Callable[[], EventConsumer],
+    batch_max: int = CONSUMER_BATCH_MAX,
+    *,
     commit_interval: float = COMMIT_INTERVAL,
 ) -> None:
     """Consume `topic` in `group`: at-least-once, a record's offset committed only after it was handled.
 
-    Offsets are committed in batches (see offsets.HandledOffsets). A transient failure that
-    outlasts the retries seeks back to the record (nack), so it is redelivered, not skipped.
+    Kafka hands over what it has fetched, up to `batch_max` records at once, without waiting for
+    more. Offsets are committed in batches (see offsets.HandledOffsets). A transient failure that
+    outlasts the retries seeks back to the batch's first record in each partition (nack), so the
+    batch is redelivered, not skipped.
     """
     offsets = HandledOffsets(commit_interval)
     watch_consumer_lag(group, topic)
@@ -45,12 +50,13 @@ def subscribe(
         return message
 
     async def handle(message: Any) -> None:
+        records = message.raw_message  # a tuple, in each partition's order
         try:
-            await consumer().handle(message.raw_message)
+            await consumer().handle_batch(records)
         except BaseException:
             await message.nack()
             raise
-        await offsets.handled(message.consumer, message.raw_message)
+        await offsets.handled(message.consumer, records)
 
     # The AsyncAPI document shows the body as any type the topic carries; it is never validated
     # here, since EventConsumer reads the raw record and decides what a bad one deserves.
@@ -59,6 +65,8 @@ def subscribe(
     broker.subscriber(
         topic,
         group_id=group,
+        batch=True,
+        max_records=batch_max,
         ack_policy=AckPolicy.MANUAL,
         decoder=whole_message,
         auto_offset_reset="earliest",

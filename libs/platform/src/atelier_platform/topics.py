@@ -21,6 +21,7 @@ from atelier_schemas.topics import ALL, dead_letter
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .kafka_client import client_args
 from .settings import ServiceSettings
 
 DAY_MS = 24 * 3600 * 1000
@@ -39,6 +40,12 @@ class TopicSettings(BaseSettings):
         validation_alias=AliasChoices("KAFKA_DLQ_RETENTION_MS"),
         description="How long a dead-letter topic keeps records: the time left to fix and replay them",
     )
+    segment_ms: int = Field(
+        default=DAY_MS,
+        ge=60_000,
+        description="A segment is closed after this long; Kafka deletes only closed segments, so a record lives"
+        " at most retention plus this (docs/adr/0007)",
+    )
     retention_ms_by_topic: dict[str, int] = Field(
         default_factory=dict, description='Per-topic retention, JSON: {"registration.events": 1209600000}'
     )
@@ -48,7 +55,11 @@ class TopicSettings(BaseSettings):
         return self.retention_ms_by_topic.get(topic, default)
 
     def new_topic(self, topic: str) -> NewTopic:
-        configs = {"retention.ms": str(self.retention_of(topic)), "min.insync.replicas": str(self.min_insync_replicas)}
+        configs = {
+            "retention.ms": str(self.retention_of(topic)),
+            "segment.ms": str(self.segment_ms),
+            "min.insync.replicas": str(self.min_insync_replicas),
+        }
         return NewTopic(topic, self.partitions, self.replication_factor, topic_configs=configs)
 
 
@@ -59,7 +70,7 @@ async def ensure_topics(
     settings = settings or TopicSettings()
     topics = list(topics)
     wanted = [*topics, *(dead_letter(t) for t in topics)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_args())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -74,13 +85,13 @@ async def ensure_topics(
 async def dlq_sizes(bootstrap_servers: str, topics: Iterable[str] = ALL) -> dict[str, int]:
     """Records held by each dead-letter topic (end minus start offsets, whatever was replayed already)."""
     dlqs = [dead_letter(t) for t in topics]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_args())
     await admin.start()
     try:
         described = {d["topic"]: d["partitions"] for d in await admin.describe_topics(dlqs)}
     finally:
         await admin.close()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, **client_args())
     await consumer.start()
     try:
         sizes = {}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from atelier_platform.anonymise import scrub_late_events
 from atelier_platform.service_app import Consumes, create_service_app
 from atelier_schemas.topics import CATALOG_EVENTS, NOTIFICATIONS_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
+from . import erasure
 from .config import Settings
 from .delivery import Deliverer
-from .handlers import Handlers
+from .handlers import handlers
 from .http import router
 from .reminders import ReminderScheduler
 
@@ -25,11 +27,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumes=Consumes(
             topics=[REGISTRATION_EVENTS, CATALOG_EVENTS, TICKETING_EVENTS],
             group=settings.consumer_group,
-            handlers=lambda: Handlers(settings.reminder_before).by_event(),
+            handlers=lambda: scrub_late_events(handlers(settings.reminder_before), erasure.scrub),
             after_commit=deliverer.wake,  # a handled event queues messages to send
         ),
         routers=[router],
         workers=[deliverer.run, scheduler.run],
+        purges=erasure.PURGES,
     )
     app.state.deliverer = deliverer  # its counters, for the metrics
     return app

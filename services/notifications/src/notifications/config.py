@@ -1,8 +1,9 @@
 from datetime import timedelta
 from pathlib import Path
 
+from atelier_platform import sealed
 from atelier_platform.settings import ServiceSettings
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -13,6 +14,9 @@ class Settings(ServiceSettings):
 
     port: int = 8003
     admin_token: SecretStr = Field(min_length=16, description="Bearer token of GET /admin/messages")
+    manage_link_key: SecretStr = Field(
+        description="Base64 X25519 private key that opens the manage links registration seals for notifications"
+    )
     consumer_group: str = Field(
         default="notifications",
         description="Kafka consumer group; a second copy with its own database needs its own group.",
@@ -47,6 +51,12 @@ class Settings(ServiceSettings):
     )
     poll_seconds: float = Field(default=1.0, gt=0, description="How often due messages and reminders are looked for")
     reminder_hours_before: float = Field(default=24.0, gt=0, description="How long before a session its reminder goes")
+
+    @field_validator("manage_link_key")
+    @classmethod
+    def _is_a_private_key(cls, value: SecretStr) -> SecretStr:
+        sealed.private_key(value.get_secret_value())
+        return value
 
     @property
     def give_up_after(self) -> timedelta:

@@ -34,6 +34,7 @@ from atelier_schemas import NotificationFailed, NotificationSent
 from . import SOURCE
 from .compose import build_email
 from .config import Settings
+from .manage_links import with_manage_link
 from .smtp import SESSION_REFUSED, Mailer, ServerUnavailable, is_permanent, retry_delay
 
 log = structlog.get_logger(__name__)
@@ -184,7 +185,7 @@ class Deliverer:
     async def _attempt(self, conn: asyncpg.Connection, row: Mapping[str, Any], mailer: Mailer) -> None:
         attempts = row["attempts"] + 1
         try:
-            email = build_email(row, sender=self._settings.mail_from)
+            email = build_email(with_manage_link(row, self._settings.manage_link_key), sender=self._settings.mail_from)
         except Exception as exc:  # a template bug or an address no email can carry: retrying will not help
             await self._fail(conn, row, attempts, f"cannot build the email: {type(exc).__name__}: {exc}", None)
             return

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import asyncpg
-from atelier_platform.consumer import Handler
+from atelier_platform.consumer import Handlers
 from atelier_schemas import (
     CloudEvent,
-    Message,
+    PersonErased,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationPromoted,
@@ -29,94 +30,99 @@ from atelier_schemas import (
     TicketVoided,
 )
 
-from . import contexts, kinds, projection, reminders
+from . import contexts, erasure, kinds, projection, reminders
 from .outgoing import cause_for_registration, queue_message
 
 
-class Handlers:
-    def __init__(self, reminder_before: timedelta) -> None:
-        self._reminder_before = reminder_before
+def handlers(reminder_before: timedelta) -> Handlers:
+    """`reminder_before`: how long before its session a participant's reminder goes."""
+    return {
+        RegistrationConfirmed: partial(on_registration_confirmed, reminder_before=reminder_before),
+        RegistrationWaitlisted: on_registration_waitlisted,
+        RegistrationPromoted: partial(on_registration_promoted, reminder_before=reminder_before),
+        RegistrationCancelled: on_registration_cancelled,
+        SessionChanged: partial(on_session_changed, reminder_before=reminder_before),
+        SessionCancelled: on_session_cancelled,
+        TicketIssued: on_ticket_issued,
+        TicketRejected: on_ticket_rejected,
+        TicketVoided: on_ticket_voided,
+        PersonErased: erasure.on_person_erased,
+    }
 
-    def by_event(self) -> dict[type[Message], Handler]:
-        return {
-            RegistrationConfirmed: self.on_registration_confirmed,
-            RegistrationWaitlisted: self.on_registration_waitlisted,
-            RegistrationPromoted: self.on_registration_promoted,
-            RegistrationCancelled: self.on_registration_cancelled,
-            SessionChanged: self.on_session_changed,
-            SessionCancelled: self.on_session_cancelled,
-            TicketIssued: on_ticket_issued,
-            TicketRejected: on_ticket_rejected,
-            TicketVoided: on_ticket_voided,
-        }
 
-    async def on_registration_confirmed(
-        self, conn: asyncpg.Connection, event: CloudEvent, confirmed: RegistrationConfirmed
-    ) -> None:
-        await self._seat_taken(conn, event, confirmed, kinds.REGISTRATION_CONFIRMED)
+async def on_registration_confirmed(
+    conn: asyncpg.Connection, event: CloudEvent, confirmed: RegistrationConfirmed, *, reminder_before: timedelta
+) -> None:
+    await _seat_taken(conn, event, confirmed, kinds.REGISTRATION_CONFIRMED, reminder_before)
 
-    async def on_registration_promoted(
-        self, conn: asyncpg.Connection, event: CloudEvent, promoted: RegistrationPromoted
-    ) -> None:
-        await self._seat_taken(conn, event, promoted, kinds.REGISTRATION_PROMOTED)
 
-    async def _seat_taken(
-        self,
-        conn: asyncpg.Connection,
-        event: CloudEvent,
-        facts: RegistrationConfirmed | RegistrationPromoted,
-        kind: str,
-    ) -> None:
-        booking = await projection.booking_for(conn, facts, event.time, facts.manage_url)
-        if not await projection.save_contact(conn, facts, "confirmed", booking):
-            return
-        await _queue(conn, event, kind, facts.registration_id, contexts.seat(booking))
-        await reminders.schedule(conn, facts.registration_id, booking.starts_at, self._reminder_before, event.time)
+async def on_registration_promoted(
+    conn: asyncpg.Connection, event: CloudEvent, promoted: RegistrationPromoted, *, reminder_before: timedelta
+) -> None:
+    await _seat_taken(conn, event, promoted, kinds.REGISTRATION_PROMOTED, reminder_before)
 
-    async def on_registration_waitlisted(
-        self, conn: asyncpg.Connection, event: CloudEvent, waitlisted: RegistrationWaitlisted
-    ) -> None:
-        booking = await projection.booking_for(conn, waitlisted, event.time, waitlisted.manage_url)
-        if not await projection.save_contact(conn, waitlisted, "waitlisted", booking):
-            return
-        context = contexts.waitlisted(booking, waitlisted.position)
-        await _queue(conn, event, kinds.REGISTRATION_WAITLISTED, waitlisted.registration_id, context)
 
-    async def on_registration_cancelled(
-        self, conn: asyncpg.Connection, event: CloudEvent, cancelled: RegistrationCancelled
-    ) -> None:
-        booking = await projection.booking_for(conn, cancelled, event.time)
-        if not await projection.save_contact(conn, cancelled, "cancelled", booking):
-            return
-        await reminders.cancel(conn, [cancelled.registration_id])
-        by_organiser = cancelled.cancelled_by == "organiser"
-        kind = kinds.REGISTRATION_CANCELLED_BY_ORGANISER if by_organiser else kinds.REGISTRATION_CANCELLED
-        context = contexts.cancelled(booking, cancelled.reason, cancelled.previous_status)
-        await _queue(conn, event, kind, cancelled.registration_id, context)
+async def _seat_taken(
+    conn: asyncpg.Connection,
+    event: CloudEvent,
+    facts: RegistrationConfirmed | RegistrationPromoted,
+    kind: str,
+    reminder_before: timedelta,
+) -> None:
+    booking = await projection.booking_for(conn, facts, event.time, facts.sealed_manage_url)
+    if not await projection.save_contact(conn, facts, "confirmed", booking):
+        return
+    await _queue(conn, event, kind, facts.registration_id, contexts.seat(booking))
+    await reminders.schedule(conn, facts.registration_id, booking.starts_at, reminder_before, event.time)
 
-    async def on_session_changed(self, conn: asyncpg.Connection, event: CloudEvent, changed: SessionChanged) -> None:
-        """Tell every seated participant whose time or room changed, with an updated calendar entry."""
-        if not await projection.save_session(conn, changed.session, event.time):
-            return  # older news of the session, or it was cancelled
-        for moved in await projection.rebook(conn, changed.session):
-            if moved.status != "confirmed":
-                continue  # a waiting participant learns the new facts if and when promoted
-            await queue_message(
-                conn,
-                cause=cause_for_registration(event.id, moved.registration_id),
-                kind=kinds.SESSION_CHANGED,
-                registration_id=moved.registration_id,
-                caused_at=event.time,
-                context=contexts.session_changed(moved.before, moved.after),
-            )
-            await reminders.reschedule(conn, moved.registration_id, moved.after.starts_at, self._reminder_before)
 
-    async def on_session_cancelled(
-        self, conn: asyncpg.Connection, event: CloudEvent, cancelled: SessionCancelled
-    ) -> None:
-        # Each registration gets its own RegistrationCancelled (and email); until then, no reminder goes out.
-        await projection.cancel_session(conn, cancelled.session_id)
-        await reminders.cancel_for_session(conn, cancelled.session_id)
+async def on_registration_waitlisted(
+    conn: asyncpg.Connection, event: CloudEvent, waitlisted: RegistrationWaitlisted
+) -> None:
+    booking = await projection.booking_for(conn, waitlisted, event.time, waitlisted.sealed_manage_url)
+    if not await projection.save_contact(conn, waitlisted, "waitlisted", booking):
+        return
+    context = contexts.waitlisted(booking, waitlisted.position)
+    await _queue(conn, event, kinds.REGISTRATION_WAITLISTED, waitlisted.registration_id, context)
+
+
+async def on_registration_cancelled(
+    conn: asyncpg.Connection, event: CloudEvent, cancelled: RegistrationCancelled
+) -> None:
+    booking = await projection.booking_for(conn, cancelled, event.time)
+    if not await projection.save_contact(conn, cancelled, "cancelled", booking):
+        return
+    await reminders.cancel(conn, [cancelled.registration_id])
+    by_organiser = cancelled.cancelled_by == "organiser"
+    kind = kinds.REGISTRATION_CANCELLED_BY_ORGANISER if by_organiser else kinds.REGISTRATION_CANCELLED
+    context = contexts.cancelled(booking, cancelled.reason, cancelled.previous_status)
+    await _queue(conn, event, kind, cancelled.registration_id, context)
+
+
+async def on_session_changed(
+    conn: asyncpg.Connection, event: CloudEvent, changed: SessionChanged, *, reminder_before: timedelta
+) -> None:
+    """Tell every seated participant whose time or room changed, with an updated calendar entry."""
+    if not await projection.save_session(conn, changed.session, event.time):
+        return  # older news of the session, or it was cancelled
+    for moved in await projection.rebook(conn, changed.session):
+        if moved.status != "confirmed":
+            continue  # a waiting participant learns the new facts if and when promoted
+        await queue_message(
+            conn,
+            cause=cause_for_registration(event.id, moved.registration_id),
+            kind=kinds.SESSION_CHANGED,
+            registration_id=moved.registration_id,
+            caused_at=event.time,
+            context=contexts.session_changed(moved.before, moved.after),
+        )
+        await reminders.reschedule(conn, moved.registration_id, moved.after.starts_at, reminder_before)
+
+
+async def on_session_cancelled(conn: asyncpg.Connection, event: CloudEvent, cancelled: SessionCancelled) -> None:
+    # Each registration gets its own RegistrationCancelled (and email); until then, no reminder goes out.
+    await projection.cancel_session(conn, cancelled.session_id)
+    await reminders.cancel_for_session(conn, cancelled.session_id)
 
 
 # The contact may not be known yet for a ticket event (another topic); delivery waits for it.

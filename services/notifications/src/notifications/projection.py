@@ -26,7 +26,7 @@ class Booking:
     starts_at: datetime
     ends_at: datetime
     room: str
-    manage_url: str | None = None
+    sealed_manage_url: str | None = None  # opened only to write the email (manage_links)
     calendar_sequence: int = 0
 
     def context(self) -> dict[str, Any]:
@@ -37,7 +37,7 @@ class Booking:
             "starts_at": self.starts_at.isoformat(),
             "ends_at": self.ends_at.isoformat(),
             "room": self.room,
-            "manage_url": self.manage_url,
+            "sealed_manage_url": self.sealed_manage_url,
             "calendar_sequence": self.calendar_sequence,
         }
 
@@ -49,7 +49,7 @@ class Booking:
             starts_at=row["starts_at"],
             ends_at=row["ends_at"],
             room=row["room"],
-            manage_url=row["manage_url"],
+            sealed_manage_url=row["sealed_manage_url"],
             calendar_sequence=row["calendar_sequence"],
         )
 
@@ -63,7 +63,7 @@ class Rebooking:
 
 
 async def booking_for(
-    conn: asyncpg.Connection, facts: RegistrationFacts, told_at: datetime, manage_url: str | None = None
+    conn: asyncpg.Connection, facts: RegistrationFacts, told_at: datetime, sealed_manage_url: str | None = None
 ) -> Booking:
     """The event's session facts, unless catalog.events said something newer about that session.
 
@@ -72,7 +72,7 @@ async def booking_for(
     """
     session = facts.session
     known = await conn.fetchrow(
-        "SELECT c.calendar_sequence, c.manage_url FROM contacts c WHERE c.registration_id = $1",
+        "SELECT c.calendar_sequence, c.sealed_manage_url FROM contacts c WHERE c.registration_id = $1",
         facts.registration_id,
     )
     booking = Booking(
@@ -81,7 +81,7 @@ async def booking_for(
         starts_at=session.starts_at,
         ends_at=session.ends_at,
         room=session.room,
-        manage_url=manage_url or (known["manage_url"] if known else None),
+        sealed_manage_url=sealed_manage_url or (known["sealed_manage_url"] if known else None),
         calendar_sequence=known["calendar_sequence"] if known else 0,
     )
     newer = await conn.fetchrow(
@@ -112,13 +112,14 @@ async def save_contact(conn: asyncpg.Connection, facts: RegistrationFacts, statu
     return bool(
         await conn.fetchval(
             "INSERT INTO contacts (registration_id, name, email, language, registration_code, status, session_id,"
-            " session_title, starts_at, ends_at, room, manage_url, calendar_sequence)"
+            " session_title, starts_at, ends_at, room, sealed_manage_url, calendar_sequence)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
             " ON CONFLICT (registration_id) DO UPDATE SET name = excluded.name, email = excluded.email,"
             " language = excluded.language, registration_code = excluded.registration_code,"
             " status = excluded.status, session_id = excluded.session_id, session_title = excluded.session_title,"
             " starts_at = excluded.starts_at, ends_at = excluded.ends_at, room = excluded.room,"
-            " manage_url = excluded.manage_url, calendar_sequence = excluded.calendar_sequence, updated_at = now()"
+            " sealed_manage_url = excluded.sealed_manage_url, calendar_sequence = excluded.calendar_sequence,"
+            " updated_at = now()"
             f" WHERE {_LADDER.format('contacts.status')} < {_LADDER.format('excluded.status')} RETURNING true",
             facts.registration_id,
             participant.name,
@@ -131,7 +132,7 @@ async def save_contact(conn: asyncpg.Connection, facts: RegistrationFacts, statu
             booking.starts_at,
             booking.ends_at,
             booking.room,
-            booking.manage_url,
+            booking.sealed_manage_url,
             booking.calendar_sequence,
         )
     )

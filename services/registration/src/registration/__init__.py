@@ -1,4 +1,3 @@
 """Atelier registration service."""
 
 SOURCE = "/atelier/registration"
-GROUP = "registration"

@@ -1,17 +1,18 @@
-"""Wires the ticketing service: what it consumes and publishes, its handlers, routes and signer."""
+"""Wires the ticketing service: what it consumes and publishes, its handlers, routes, signer and purges."""
 
 from __future__ import annotations
 
+from atelier_platform.anonymise import scrub_late_events
+from atelier_platform.ratelimit import RateLimit
 from atelier_platform.runtime import Runtime
 from atelier_platform.service_app import Consumes, create_service_app
 from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
-from . import GROUP
+from . import erasure
 from .config import Settings
-from .handlers import event_handlers
+from .handlers import handlers
 from .http import router
-from .ratelimit import TokenBuckets
 from .signing import VoucherSigner
 
 
@@ -28,11 +29,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         publishes=[TICKETING_EVENTS],
         consumes=Consumes(
             topics=[REGISTRATION_EVENTS, CATALOG_EVENTS],
-            group=GROUP,
-            handlers=lambda: event_handlers(settings.voucher_price_eur, app.state.signer),
+            group=settings.consumer_group,
+            handlers=lambda: scrub_late_events(handlers(settings.voucher_price_eur, app.state.signer), erasure.scrub),
         ),
         routers=[router],
+        purges=erasure.PURGES,
         before_start=make_signer,
     )
-    app.state.lookup_limiter = TokenBuckets(settings.lookup_burst, settings.lookups_per_minute / 60)
+    app.state.lookup_limiter = RateLimit(
+        settings.lookup_burst,
+        settings.lookups_per_minute,
+        "too many voucher look-ups from this address; try again later",
+    )
     return app

@@ -14,6 +14,10 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TICKETING_", extra="ignore")
 
     port: int = 8002
+    consumer_group: str = Field(
+        default="ticketing",
+        description="Kafka consumer group; a second copy with its own database needs its own group.",
+    )
     voucher_price_eur: Decimal = Decimal("9.60")
     # Base64 of the 32-byte Ed25519 seed. Required: the service refuses to start without it.
     signing_key: SecretStr

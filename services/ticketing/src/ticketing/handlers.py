@@ -17,11 +17,11 @@ from functools import partial
 import asyncpg
 import structlog
 from atelier_platform import outbox
-from atelier_platform.consumer import Handler
+from atelier_platform.consumer import Handlers
 from atelier_platform.metrics import VOUCHERS
 from atelier_schemas import (
     CloudEvent,
-    Message,
+    PersonErased,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationPromoted,
@@ -33,7 +33,7 @@ from atelier_schemas import (
     TicketVoided,
 )
 
-from . import SOURCE, session_dates, station_store, vouchers
+from . import SOURCE, erasure, session_dates, station_store, vouchers
 from .clock import brussels_date
 from .codes import new_voucher_code
 from .signing import VoucherSigner
@@ -41,20 +41,42 @@ from .signing import VoucherSigner
 log = structlog.get_logger(__name__)
 
 
-def event_handlers(price: Decimal, signer: VoucherSigner) -> dict[type[Message], Handler]:
+def handlers(price: Decimal, signer: VoucherSigner) -> Handlers:
     """RegistrationWaitlisted and RegistrationRejected are not here: they never give a voucher."""
-    issue = partial(issue_voucher, price=price, signer=signer)
     return {
-        RegistrationConfirmed: issue,
-        RegistrationPromoted: issue,
-        RegistrationCancelled: void_voucher,
-        SessionScheduled: note_session,
-        SessionChanged: partial(follow_session, signer=signer),
-        SessionCancelled: void_session_vouchers,
+        RegistrationConfirmed: partial(on_registration_confirmed, price=price, signer=signer),
+        RegistrationPromoted: partial(on_registration_promoted, price=price, signer=signer),
+        RegistrationCancelled: on_registration_cancelled,
+        SessionScheduled: on_session_scheduled,
+        SessionChanged: partial(on_session_changed, signer=signer),
+        SessionCancelled: on_session_cancelled,
+        PersonErased: erasure.on_person_erased,
     }
 
 
-async def issue_voucher(
+async def on_registration_confirmed(
+    conn: asyncpg.Connection,
+    event: CloudEvent,
+    confirmed: RegistrationConfirmed,
+    *,
+    price: Decimal,
+    signer: VoucherSigner,
+) -> None:
+    await _issue_voucher(conn, event, confirmed, price=price, signer=signer)
+
+
+async def on_registration_promoted(
+    conn: asyncpg.Connection,
+    event: CloudEvent,
+    promoted: RegistrationPromoted,
+    *,
+    price: Decimal,
+    signer: VoucherSigner,
+) -> None:
+    await _issue_voucher(conn, event, promoted, price=price, signer=signer)
+
+
+async def _issue_voucher(
     conn: asyncpg.Connection,
     event: CloudEvent,
     admitted: RegistrationConfirmed | RegistrationPromoted,
@@ -102,7 +124,9 @@ async def issue_voucher(
         VOUCHERS.labels("issued").inc()
 
 
-async def void_voucher(conn: asyncpg.Connection, event: CloudEvent, cancelled: RegistrationCancelled) -> None:
+async def on_registration_cancelled(
+    conn: asyncpg.Connection, event: CloudEvent, cancelled: RegistrationCancelled
+) -> None:
     """Remember the cancellation whatever came before, and void the voucher if one was issued."""
     registration_id = cancelled.registration_id
     await vouchers.lock_registration(conn, registration_id)
@@ -111,13 +135,13 @@ async def void_voucher(conn: asyncpg.Connection, event: CloudEvent, cancelled: R
     await _void(conn, registration_id, reason)
 
 
-async def note_session(conn: asyncpg.Connection, event: CloudEvent, scheduled: SessionScheduled) -> None:
+async def on_session_scheduled(conn: asyncpg.Connection, event: CloudEvent, scheduled: SessionScheduled) -> None:
     session = scheduled.session
     await session_dates.lock_session(conn, session.session_id)
     await session_dates.save(conn, session.session_id, session.starts_at, event.time)
 
 
-async def follow_session(
+async def on_session_changed(
     conn: asyncpg.Connection, event: CloudEvent, changed: SessionChanged, *, signer: VoucherSigner
 ) -> None:
     """The session moved to another day: each voucher still to be used is voided and replaced by one
@@ -162,7 +186,7 @@ async def follow_session(
         log.info("voucher moved with its session", registration_id=str(registration_id))
 
 
-async def void_session_vouchers(conn: asyncpg.Connection, event: CloudEvent, cancelled: SessionCancelled) -> None:
+async def on_session_cancelled(conn: asyncpg.Connection, event: CloudEvent, cancelled: SessionCancelled) -> None:
     """No voucher of a cancelled session stays valid, and none is issued for it afterwards."""
     await session_dates.lock_session(conn, cancelled.session_id)
     await session_dates.cancel(conn, cancelled.session_id, event.time)

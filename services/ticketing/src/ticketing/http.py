@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from atelier_platform.http import bearer_token
+from atelier_platform.ratelimit import client_address
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -26,14 +26,7 @@ async def within_rate_limit(request: Request) -> None:
 
     Async on purpose: it runs on the event loop, never in FastAPI's thread pool, so the buckets
     need no lock."""
-    client = request.client.host if request.client else "unknown"
-    wait = request.app.state.lookup_limiter.take(client)
-    if wait:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many voucher look-ups from this address; try again later",
-            headers={"Retry-After": str(math.ceil(wait))},
-        )
+    request.app.state.lookup_limiter.spend(client_address(request, request.app.state.settings.proxies()))
 
 
 require_conductor = bearer_token("conductor", "conductor_token")

@@ -43,13 +43,14 @@ class Services:
         answer = await self._call(self._registration, "GET", f"/sessions/{session_id}")
         return answer.body if answer.status == 200 else None
 
-    async def register(self, session_id: str, body: Json, idempotency_key: str) -> Answer:
+    async def register(self, session_id: str, body: Json, idempotency_key: str, client: str) -> Answer:
+        """`client`: the participant's address, for registration's limit per address (it trusts this proxy)."""
         return await self._call(
             self._registration,
             "POST",
             f"/sessions/{session_id}/registrations",
             json=body,
-            headers={"Idempotency-Key": idempotency_key},
+            headers={"Idempotency-Key": idempotency_key, "X-Forwarded-For": client},
         )
 
     async def registration(self, registration_id: str, token: str) -> Json | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from atelier_platform.http import add_correlation_id
 from atelier_platform.input_rules import install_input_rules
+from atelier_platform.metrics import serve_metrics
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Unavailable, pages.unavailable)
     add_correlation_id(app)
     install_input_rules(app)
+    serve_metrics(app)  # HTTP request histograms, as every service
 
     @app.get("/healthz", include_in_schema=False)
     @app.get("/readyz", include_in_schema=False)

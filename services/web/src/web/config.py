@@ -1,8 +1,9 @@
+from atelier_platform.settings import TrustedProxies
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 
-class Settings(BaseSettings):
+class Settings(TrustedProxies):
     model_config = SettingsConfigDict(env_prefix="WEB_", extra="ignore", hide_input_in_errors=True)
 
     host: str = "127.0.0.1"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import segno
+from atelier_platform.ratelimit import client_address
 from atelier_schemas.vocabulary import LANGUAGES, PROFILES, TOPICS
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -73,7 +74,8 @@ async def register(request: Request, session_id: uuid.UUID) -> Response:
     form, key = await read_form(request)
     errors, stations = await resolve_station(api, form, texts.language_of(request))
     if not errors:
-        answer = await api.register(str(session_id), form.api_body(), key)
+        client = client_address(request, request.app.state.settings.proxies())
+        answer = await api.register(str(session_id), form.api_body(), key, client)
         if answer.status == 201:
             registered = answer.body
             target = f"/registrations/{registered['registration_id']}"

@@ -95,6 +95,8 @@ async def resolve_station(api: Services, form: FormInput, language: str) -> tupl
 
 def errors_from_api(answer: Answer) -> dict[str, str]:
     """Field -> text key. The API is the one judge of the rules; the form only words its verdict."""
+    if answer.status == 429:
+        return {"form": "too_many"}
     if answer.status == 422 and isinstance(answer.body.get("detail"), list):
         errors: dict[str, str] = {}
         for error in answer.body["detail"]:

@@ -72,6 +72,8 @@ WORDS: dict[str, dict[str, str]] = {
         "session_started": "Cette séance a déjà commencé.",
         "unknown_session": "Cette séance n'existe pas.",
         "busy": "Le service est très sollicité. Réessayez dans quelques secondes.",
+        "too_many": "Trop d'inscriptions depuis cette connexion ou pour ce domaine e-mail."
+        " Réessayez dans quelques minutes.",
         "unavailable": "Le service est momentanément indisponible. Réessayez plus tard.",
         "my_registration": "Mon inscription",
         "open_registration": "Ouverture de votre inscription…",
@@ -167,6 +169,8 @@ WORDS: dict[str, dict[str, str]] = {
         "session_started": "Deze sessie is al begonnen.",
         "unknown_session": "Deze sessie bestaat niet.",
         "busy": "Het is erg druk. Probeer het over enkele seconden opnieuw.",
+        "too_many": "Te veel inschrijvingen vanaf deze verbinding of voor dit e-maildomein."
+        " Probeer het over enkele minuten opnieuw.",
         "unavailable": "De dienst is tijdelijk niet beschikbaar. Probeer het later opnieuw.",
         "my_registration": "Mijn inschrijving",
         "open_registration": "Je inschrijving wordt geopend…",
@@ -260,6 +264,8 @@ WORDS: dict[str, dict[str, str]] = {
         "session_started": "This session has already started.",
         "unknown_session": "This session does not exist.",
         "busy": "We are very busy. Please try again in a few seconds.",
+        "too_many": "Too many registrations from this connection or for this email domain."
+        " Please try again in a few minutes.",
         "unavailable": "The service is unavailable for a moment. Please try again later.",
         "my_registration": "My registration",
         "open_registration": "Opening your registration…",

@@ -52,6 +52,24 @@ async def registration(conn: asyncpg.Connection, registration_id: uuid.UUID) -> 
     return await conn.fetchrow("SELECT * FROM registrations WHERE id = $1", registration_id)
 
 
+async def registration_with_session_end(conn: asyncpg.Connection, registration_id: uuid.UUID) -> asyncpg.Record | None:
+    """The registration, and whether its session has ended by the database's clock."""
+    return await conn.fetchrow(
+        "SELECT r.*, s.ends_at <= now() AS session_ended FROM registrations r JOIN sessions s ON s.id = r.session_id"
+        " WHERE r.id = $1",
+        registration_id,
+    )
+
+
+async def registrations_of(conn: asyncpg.Connection, email: str) -> list[asyncpg.Record]:
+    found: list[asyncpg.Record] = await conn.fetch(
+        "SELECT r.*, s.starts_at FROM registrations r JOIN sessions s ON s.id = r.session_id"
+        " WHERE lower(r.email) = lower($1) ORDER BY r.created_at DESC LIMIT 200",
+        email,
+    )
+    return found
+
+
 async def has_command(conn: asyncpg.Connection, command_id: uuid.UUID) -> bool:
     return bool(await conn.fetchval("SELECT true FROM registrations WHERE command_id = $1", command_id))
 

@@ -124,7 +124,7 @@ def _session_out(row: asyncpg.Record) -> dict[str, Any]:
     return {**dict(row), "seats_left": row["capacity"] - row["seats_taken"], "waitlist_length": row["waiting"]}
 
 
-def _conflicts(action: Action) -> Action:
+def run_refusing(action: Action) -> Action:
     """Map the programme's refusals to HTTP answers."""
 
     async def run(conn: asyncpg.Connection) -> tuple[int, Any]:
@@ -143,7 +143,7 @@ def _conflicts(action: Action) -> Action:
 
 
 async def _respond(uow: UnitOfWork, request: Request, key: str | None, action: Action) -> JSONResponse:
-    return await respond(uow, request, key, _conflicts(action))
+    return await respond(uow, request, key, run_refusing(action))
 
 
 @router.post("/workshops", status_code=201, response_model=WorkshopOut)

@@ -3,25 +3,45 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 import asyncpg
-from atelier_schemas import CancelRegistration, CloudEvent, RegisterParticipant
-from atelier_schemas.limits import registrant_problem
+from atelier_platform import sealed
+from atelier_platform.consumer import Handlers
+from atelier_schemas import CancelRegistration, CloudEvent, RegisterParticipant, RegisterParticipantV2
+from atelier_schemas.commands import CANCEL_PROOF_PURPOSE, register_participant_problem
 from atelier_schemas.registration import RejectionReason
-from atelier_schemas.vocabulary import PROFILES
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from ..domain import Refused
 from ..service_layer import registrations
+from ..service_layer.manage_links import ManageLinks
+from . import erasure_commands
+
+
+def handlers(links: ManageLinks, proof_key: X25519PrivateKey) -> Handlers:
+    """`links` seal the manage links the events carry; `proof_key` opens a cancellation's proof."""
+    return {
+        RegisterParticipant: partial(on_register_participant, links=links),
+        RegisterParticipantV2: partial(on_register_participant, links=links),
+        CancelRegistration: partial(on_cancel_registration, proof_key=proof_key),
+        **erasure_commands.HANDLERS,
+    }
 
 
 async def on_register_participant(
-    conn: asyncpg.Connection, event: CloudEvent, command: RegisterParticipant, *, public_url: str
+    conn: asyncpg.Connection,
+    event: CloudEvent,
+    command: RegisterParticipant | RegisterParticipantV2,
+    *,
+    links: ManageLinks,
 ) -> None:
+    """Both versions: v2 only states the limits in its schema; they are checked for every version."""
     if await registrations.command_applied(conn, command.command_id):
         return  # the same command sent again under a new event id
-    problem = _invalid(command)
+    problem = register_participant_problem(command)
     if problem:
-        await _reject(conn, command, "invalid", problem)
+        await _reject(conn, command.command_id, "invalid", problem)
         return
     new = registrations.NewRegistration(
         name=command.participant.name,
@@ -35,44 +55,50 @@ async def on_register_participant(
         consent_to_contact=command.consent_to_contact,
     )
     try:  # a refusal writes nothing but its event
-        await registrations.register(
-            conn, command.session_id, new, public_url=public_url, command_id=command.command_id
-        )
+        await registrations.register(conn, command.session_id, new, links=links, command_id=command.command_id)
     except Refused as refused:
-        await _reject(conn, command, refused.reason.value, str(refused))
+        await _reject(conn, command.command_id, refused.reason.value, str(refused))
 
 
-async def on_cancel_registration(conn: asyncpg.Connection, event: CloudEvent, command: CancelRegistration) -> None:
+async def on_cancel_registration(
+    conn: asyncpg.Connection, event: CloudEvent, command: CancelRegistration, *, proof_key: X25519PrivateKey
+) -> None:
+    """Only with the participant's right: the manage token, sealed for registration (see docs/adr/0007)."""
+    problem = await _unproven(conn, command, proof_key)
+    if problem:
+        await _reject(conn, command.command_id, "invalid", problem, command.registration_id)
+        return
     try:
         async with conn.transaction():
             await registrations.cancel(conn, command.registration_id, by="participant")
     except Refused as refused:
-        await _reject(conn, command, refused.reason.value, str(refused), command.registration_id)
+        await _reject(conn, command.command_id, refused.reason.value, str(refused), command.registration_id)
 
 
-def _invalid(command: RegisterParticipant) -> str | None:
-    """The same limits as over HTTP, so no text beyond them reaches an event."""
-    problem = registrant_problem(
-        name=command.participant.name,
-        email=str(command.participant.email),
-        phone=command.phone,
-        company=command.company,
-        origin_station_id=command.origin_station_id,
-    )
-    if problem:
-        return problem
-    if command.profile not in PROFILES:
-        return f"profile must be one of {', '.join(PROFILES)}"
-    if command.wants_voucher and not command.origin_station_id:
-        return "origin_station_id is required when wants_voucher is true"
-    return None
+async def _unproven(conn: asyncpg.Connection, command: CancelRegistration, proof_key: X25519PrivateKey) -> str | None:
+    """Why the command does not prove the right to act on its registration; None when it does, or when there is
+    no such registration (the cancellation then says so)."""
+    if command.proof is None:
+        return "proof missing: send the participant's manage token sealed for registration (purpose cancel-proof)"
+    try:
+        token = sealed.open_box(proof_key, CANCEL_PROOF_PURPOSE, command.proof)
+    except sealed.Unsealable:
+        return "proof refused: it does not open with registration's key for purpose cancel-proof"
+    try:
+        if await registrations.own_registration(conn, command.registration_id, token) is not None:
+            return None
+    except registrations.LinkExpired:
+        return "proof refused: the manage token expired when its session ended"
+    if not await registrations.exists(conn, command.registration_id):
+        return None
+    return "proof refused: it is not this registration's manage token"
 
 
 async def _reject(
     conn: asyncpg.Connection,
-    command: RegisterParticipant | CancelRegistration,
+    command_id: uuid.UUID,
     reason: RejectionReason,
     detail: str,
     registration_id: uuid.UUID | None = None,
 ) -> None:
-    await registrations.reject(conn, command.command_id, reason, detail, registration_id)
+    await registrations.reject(conn, command_id, reason, detail, registration_id)

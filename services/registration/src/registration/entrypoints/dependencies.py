@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+from atelier_platform.ratelimit import RateLimit
 from fastapi import Depends, Request
 
 from ..config import Settings
@@ -12,11 +13,24 @@ from ..service_layer.unit_of_work import UnitOfWork
 from .intake import Intake
 
 
+class RegistrationLimits:
+    """The public door's limits, per client address and per email domain (each replica counts on its own)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.per_address = RateLimit(
+            settings.address_burst, settings.address_per_minute, "too many registrations from this address; try later"
+        )
+        self.per_domain = RateLimit(
+            settings.domain_burst, settings.domain_per_minute, "too many registrations for this email domain; try later"
+        )
+
+
 @dataclass
 class Services:
     """The entrypoints' collaborators; all but the settings exist once the pool does (the lifespan)."""
 
     settings: Settings
+    limits: RegistrationLimits
     uow: UnitOfWork | None = None
     intake: Intake | None = None
 
@@ -46,6 +60,11 @@ def settings(request: Request) -> Settings:
     return services(request).settings
 
 
+def limits(request: Request) -> RegistrationLimits:
+    return services(request).limits
+
+
 Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
 IntakeDep = Annotated[Intake, Depends(intake)]
 SettingsDep = Annotated[Settings, Depends(settings)]
+LimitsDep = Annotated[RegistrationLimits, Depends(limits)]

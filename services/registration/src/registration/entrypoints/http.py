@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 import asyncpg
 from atelier_platform.logs import correlation_id
+from atelier_platform.ratelimit import client_address
 from atelier_schemas.limits import LINE_PATTERN, Company, Day, Email, PersonName, Phone, StationId
 from atelier_schemas.vocabulary import Language, Profile, Topic
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -18,7 +19,7 @@ from ..domain import Refused
 from ..service_layer import registrations
 from ..service_layer.answers import STATUS_OF_REFUSAL, RegisteredOut, RegistrationOut
 from ..service_layer.programme import SessionFilter, list_sessions, session_by_id
-from .dependencies import IntakeDep, Uow
+from .dependencies import IntakeDep, LimitsDep, SettingsDep, Uow
 from .responses import IdempotencyKey, keyed, render, respond
 
 router = APIRouter()
@@ -104,6 +105,7 @@ async def get_session(session_id: uuid.UUID, uow: Uow) -> dict[str, Any]:
     responses={
         404: {"description": "Unknown session"},
         409: {"description": "Cancelled or started session, or already registered"},
+        429: {"description": "Too many registrations from this address or for this email domain (see Retry-After)"},
     },
 )
 async def register(
@@ -111,8 +113,12 @@ async def register(
     body: RegistrationIn,
     request: Request,
     intake: IntakeDep,
+    limits: LimitsDep,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    limits.per_address.spend(client_address(request, settings.proxies()))
+    limits.per_domain.spend(body.email.rpartition("@")[2].lower())
     request_key = await keyed(request, idempotency_key)
     application = registrations.Application(
         session_id, registrations.NewRegistration(**body.model_dump()), correlation_id=correlation_id.get()
@@ -121,7 +127,10 @@ async def register(
 
 
 async def _own_registration(registration_id: uuid.UUID, token: str, conn: asyncpg.Connection) -> asyncpg.Record:
-    row = await registrations.own_registration(conn, registration_id, token)
+    try:
+        row = await registrations.own_registration(conn, registration_id, token)
+    except registrations.LinkExpired as expired:
+        raise HTTPException(410, str(expired)) from None
     if row is None:  # the same answer for an unknown id and a wrong token: ids cannot be probed
         raise HTTPException(404, "no registration with this id and token")
     return row
@@ -135,7 +144,10 @@ class OwnRegistrationOut(RegistrationOut):
     "/registrations/{registration_id}",
     response_model=OwnRegistrationOut,
     tags=["registration"],
-    responses={404: {"description": "Unknown registration or wrong token"}},
+    responses={
+        404: {"description": "Unknown registration or wrong token"},
+        410: {"description": "The token expired: its session has ended"},
+    },
 )
 async def get_registration(
     registration_id: uuid.UUID,
@@ -165,6 +177,7 @@ def _out(row: asyncpg.Record, **changes: Any) -> RegistrationOut:
     responses={
         404: {"description": "Unknown registration or wrong token"},
         409: {"description": "The session has started"},
+        410: {"description": "The token expired: its session has ended"},
     },
 )
 async def cancel_registration(

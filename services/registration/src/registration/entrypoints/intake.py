@@ -24,6 +24,7 @@ from atelier_platform.errors import is_transient
 from atelier_platform.metrics import INTAKE_QUEUE
 
 from ..service_layer.answers import Answer
+from ..service_layer.manage_links import ManageLinks
 from ..service_layer.registering import answer_registrations
 from ..service_layer.registrations import Application
 from ..service_layer.unit_of_work import Keyed, UnitOfWork
@@ -54,13 +55,13 @@ class Intake:
         self,
         uow: UnitOfWork,
         *,
-        public_url: str,
+        links: ManageLinks,
         max_batch: int = 100,
         max_waiting: int = 5000,
         deadline_seconds: float = 10.0,
     ) -> None:
         self._uow = uow
-        self._public_url = public_url
+        self._links = links
         self._max_batch = max_batch
         self._max_waiting = max_waiting
         self._deadline = deadline_seconds
@@ -131,7 +132,7 @@ class Intake:
 
     async def _answer(self, batch: list[_Pending]) -> list[Answer]:
         requests = [(p.application, p.keyed) for p in batch]
-        return await answer_registrations(self._uow, requests, public_url=self._public_url)
+        return await answer_registrations(self._uow, requests, links=self._links)
 
 
 def _fail(batch: list[_Pending], exc: BaseException) -> None:

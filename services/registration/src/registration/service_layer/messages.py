@@ -56,14 +56,14 @@ def _facts(registration: asyncpg.Record, session: asyncpg.Record) -> dict[str, A
     }
 
 
-def confirmed(registration: asyncpg.Record, session: asyncpg.Record, manage_url: str | None) -> RegistrationConfirmed:
-    return RegistrationConfirmed(**_facts(registration, session), manage_url=manage_url)
+def confirmed(registration: asyncpg.Record, session: asyncpg.Record, sealed_link: str) -> RegistrationConfirmed:
+    return RegistrationConfirmed(**_facts(registration, session), sealed_manage_url=sealed_link)
 
 
 def waitlisted(
-    registration: asyncpg.Record, session: asyncpg.Record, position: int, manage_url: str | None
+    registration: asyncpg.Record, session: asyncpg.Record, position: int, sealed_link: str
 ) -> RegistrationWaitlisted:
-    return RegistrationWaitlisted(**_facts(registration, session), position=position, manage_url=manage_url)
+    return RegistrationWaitlisted(**_facts(registration, session), position=position, sealed_manage_url=sealed_link)
 
 
 def promoted(registration: asyncpg.Record, session: asyncpg.Record) -> RegistrationPromoted:

@@ -8,16 +8,17 @@ import asyncpg
 
 from ..domain import Refusal
 from .answers import Answer, RegisteredOut, refused
+from .manage_links import ManageLinks
 from .registrations import Application, Registered, register_many
 from .unit_of_work import Keyed, UnitOfWork
 
 
 async def answer_registrations(
-    uow: UnitOfWork, requests: Sequence[tuple[Application, Keyed]], *, public_url: str
+    uow: UnitOfWork, requests: Sequence[tuple[Application, Keyed]], *, links: ManageLinks
 ) -> list[Answer]:
     async def decide(conn: asyncpg.Connection, indices: list[int]) -> list[Answer]:
         applications = [requests[i][0] for i in indices]
-        outcomes = await register_many(conn, applications, public_url=public_url)
+        outcomes = await register_many(conn, applications, links=links)
         return [_answer(a, o) for a, o in zip(applications, outcomes, strict=True)]
 
     return await uow.answer([keyed for _, keyed in requests], decide)

@@ -24,6 +24,7 @@ from ..domain import Refusal, Refused
 from ..domain import places as rules
 from ..domain.codes import new_registration_code
 from . import messages
+from .manage_links import ManageLinks
 
 
 @dataclass(frozen=True)
@@ -70,14 +71,12 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def manage_url(public_url: str, registration_id: uuid.UUID, token: str, language: str) -> str:
-    """The participant's page on the web front-end. The token rides in the fragment, which browsers never
-    send to a server, so it lands in no access log (see docs/adr/0005)."""
-    return f"{public_url.rstrip('/')}/registrations/{registration_id}?lang={language}#token={token}"
+class LinkExpired(Exception):
+    """A manage token stops working when its session has ended."""
 
 
 async def register_many(
-    conn: asyncpg.Connection, applications: Sequence[Application], *, public_url: str
+    conn: asyncpg.Connection, applications: Sequence[Application], *, links: ManageLinks
 ) -> list[Registered | Refusal]:
     """Give each application a seat, a place in the waiting line, or a refusal.
 
@@ -113,7 +112,7 @@ async def register_many(
         registration_id = row["registration_id"]
         registration = {**person, "id": registration_id}
         session = {**row, "id": session_id}
-        url = manage_url(public_url, registration_id, tokens[registration_id], person["language"])
+        url = links.sealed(registration_id, tokens[registration_id], person["language"])
         if row["outcome"] == rules.CONFIRMED:
             events.append(messages.confirmed(registration, session, url))
         else:
@@ -133,11 +132,11 @@ async def register(
     session_id: uuid.UUID,
     new: NewRegistration,
     *,
-    public_url: str,
+    links: ManageLinks,
     command_id: uuid.UUID | None = None,
 ) -> Registered:
     """Take a seat, or a place in the waiting line when the session is full; raises Refused."""
-    [outcome] = await register_many(conn, [Application(session_id, new, command_id)], public_url=public_url)
+    [outcome] = await register_many(conn, [Application(session_id, new, command_id)], links=links)
     if isinstance(outcome, Refusal):
         raise Refused(outcome)
     return outcome
@@ -161,11 +160,25 @@ async def reject(
 
 
 async def own_registration(conn: asyncpg.Connection, registration_id: uuid.UUID, token: str) -> asyncpg.Record | None:
-    """The registration, if `token` is its manage token (compared in constant time)."""
-    row = await sql.registration(conn, registration_id)
+    """The registration, if `token` is its manage token (compared in constant time); raises LinkExpired when
+    it is, but the session has ended."""
+    row = await sql.registration_with_session_end(conn, registration_id)
     if row is None or row["manage_token_hash"] is None:
         return None
-    return row if secrets.compare_digest(row["manage_token_hash"], token_hash(token)) else None
+    if not secrets.compare_digest(row["manage_token_hash"], token_hash(token)):
+        return None
+    if row["session_ended"]:
+        raise LinkExpired("this link stopped working when its session ended")
+    return row
+
+
+async def exists(conn: asyncpg.Connection, registration_id: uuid.UUID) -> bool:
+    return await sql.registration(conn, registration_id) is not None
+
+
+async def by_email(conn: asyncpg.Connection, email: str) -> list[asyncpg.Record]:
+    """Every registration of this address (any letter case), newest first, with its session's start."""
+    return await sql.registrations_of(conn, email)
 
 
 async def waitlist_position(conn: asyncpg.Connection, registration: asyncpg.Record) -> int | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ticketing.ratelimit import TokenBuckets
+from atelier_platform.ratelimit import TokenBuckets
 
 
 class Clock:

@@ -1,0 +1,97 @@
+"""Sealed boxes: a short secret only the holder of one private key can read.
+
+X25519 with a fresh key per box, HKDF-SHA256, AES-256-GCM. The sender needs only the recipient's
+public key; the box names its purpose (bound as associated data), so a box sealed for one use
+cannot be replayed as another. A box is text: URL-safe base64 of ephemeral key, nonce, ciphertext.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+# Longest box accepted: a manage link or a token is far shorter; anything longer is not ours.
+MAX_BOX_CHARS = 2000
+
+
+class Unsealable(Exception):
+    """Not a box, sealed for another key or purpose, or altered."""
+
+
+def _key_bytes(text: str, what: str) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{what} is not base64") from None
+    if len(raw) != KEY_BYTES:
+        raise ValueError(f"{what} must be the base64 of {KEY_BYTES} bytes, not {len(raw)}")
+    return raw
+
+
+def private_key(text: str) -> X25519PrivateKey:
+    """A private key from the base64 of its 32 bytes (raises ValueError, never echoing the value)."""
+    return X25519PrivateKey.from_private_bytes(_key_bytes(text, "the private key"))
+
+
+def public_key(text: str) -> X25519PublicKey:
+    return X25519PublicKey.from_public_bytes(_key_bytes(text, "the public key"))
+
+
+def public_key_text(key: X25519PrivateKey) -> str:
+    """The base64 public key to give the senders of boxes for `key`."""
+    return base64.b64encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+
+
+def new_private_key_text() -> str:
+    return base64.b64encode(os.urandom(KEY_BYTES)).decode()
+
+
+def _aead(shared: bytes, ephemeral: bytes, recipient: bytes, purpose: str) -> AESGCM:
+    info = b"atelier sealed box v1|" + purpose.encode() + b"|" + ephemeral + recipient
+    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(shared))
+
+
+def _raw(key: X25519PublicKey) -> bytes:
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def seal(recipient: X25519PublicKey, purpose: str, secret: str) -> str:
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_raw = _raw(ephemeral.public_key())
+    nonce = os.urandom(NONCE_BYTES)
+    aead = _aead(ephemeral.exchange(recipient), ephemeral_raw, _raw(recipient), purpose)
+    box = ephemeral_raw + nonce + aead.encrypt(nonce, secret.encode(), purpose.encode())
+    return base64.urlsafe_b64encode(box).decode().rstrip("=")
+
+
+def open_box(key: X25519PrivateKey, purpose: str, box: str) -> str:
+    """The secret in `box`; raises Unsealable."""
+    if len(box) > MAX_BOX_CHARS:
+        raise Unsealable("too long to be a box")
+    try:
+        raw = base64.urlsafe_b64decode(box + "=" * (-len(box) % 4))
+    except (binascii.Error, ValueError):
+        raise Unsealable("not base64") from None
+    if len(raw) < KEY_BYTES + NONCE_BYTES + 16:
+        raise Unsealable("too short to be a box")
+    ephemeral_raw, nonce, sealed = (
+        raw[:KEY_BYTES],
+        raw[KEY_BYTES : KEY_BYTES + NONCE_BYTES],
+        raw[KEY_BYTES + NONCE_BYTES :],
+    )
+    try:
+        shared = key.exchange(X25519PublicKey.from_public_bytes(ephemeral_raw))
+        plain = _aead(shared, ephemeral_raw, _raw(key.public_key()), purpose).decrypt(nonce, sealed, purpose.encode())
+        return plain.decode()
+    except (InvalidTag, ValueError, UnicodeDecodeError):
+        raise Unsealable("sealed for another key or purpose, or altered") from None

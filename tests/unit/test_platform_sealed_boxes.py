@@ -1,0 +1,45 @@
+"""Sealed boxes: only the recipient's key opens them, only for the purpose they were sealed for."""
+
+from __future__ import annotations
+
+import pytest
+from atelier_platform import sealed
+
+
+def test_only_the_recipient_key_opens_a_box_for_its_purpose():
+    recipient = sealed.private_key(sealed.new_private_key_text())
+    other = sealed.private_key(sealed.new_private_key_text())
+    box = sealed.seal(recipient.public_key(), "manage-link", "https://atelier.brussels/r/1#token=s3cr3t")
+
+    assert "s3cr3t" not in box
+    assert sealed.open_box(recipient, "manage-link", box) == "https://atelier.brussels/r/1#token=s3cr3t"
+    with pytest.raises(sealed.Unsealable):
+        sealed.open_box(other, "manage-link", box)
+    with pytest.raises(sealed.Unsealable):
+        sealed.open_box(recipient, "cancel-proof", box)
+
+
+def test_two_boxes_of_one_secret_differ():
+    recipient = sealed.private_key(sealed.new_private_key_text())
+    assert sealed.seal(recipient.public_key(), "p", "same") != sealed.seal(recipient.public_key(), "p", "same")
+
+
+@pytest.mark.parametrize("box", ["", "not a box!", "A" * 40, "A" * 5000])
+def test_anything_else_is_unsealable(box):
+    with pytest.raises(sealed.Unsealable):
+        sealed.open_box(sealed.private_key(sealed.new_private_key_text()), "p", box)
+
+
+def test_an_altered_box_is_unsealable():
+    recipient = sealed.private_key(sealed.new_private_key_text())
+    box = sealed.seal(recipient.public_key(), "p", "token")
+    altered = box[:-2] + ("A" if box[-2] != "A" else "B") + box[-1]
+    with pytest.raises(sealed.Unsealable):
+        sealed.open_box(recipient, "p", altered)
+
+
+@pytest.mark.parametrize("text", ["", "s3cr3t-key!", "AAAA"])
+def test_a_key_that_is_not_32_bytes_of_base64_is_refused_without_echoing_it(text):
+    with pytest.raises(ValueError) as refused:
+        sealed.private_key(text)
+    assert text not in str(refused.value) or not text
