@@ -44,8 +44,9 @@ browser-tools: ## headless Chromium + chromium-driver (apt) for tests/e2e/browse
 test-unit: install prometheus ## unit tests only, no servers
 	@$(VENV_PY) -m pytest tests/unit
 
-lint: install ## ruff
+lint: install ## ruff, then mypy --strict on services/, libs/ and schemas/ (settings in pyproject.toml)
 	@uv run --quiet ruff check .
+	@uv run --quiet mypy
 
 seed: up ## load four weeks of sample sessions and coaching slots into the dev stack
 	@. .local/stacks/dev/env && $(VENV_PY) -m registration seed

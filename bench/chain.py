@@ -36,14 +36,18 @@ import chart
 import cpu
 import floors
 import uvloop
+from atelier_devkit.stack.cli import down
+from atelier_devkit.stack.processes import stop_processes
+from atelier_devkit.stack.services import service_marker
+from atelier_devkit.stack.state import load_state
+from atelier_schemas.vocabulary import LANGUAGES
 from measures import cumulative, percentile, ratio_to_floor, span_rate
-from stacks import CONCURRENCY, fresh_stack, new_sessions, post, print_table, stack
+from stacks import CONCURRENCY, fresh_stack, new_sessions, post, print_table
 
 STACK = "chain-bench"
 RESULTS = Path(__file__).resolve().parent / "results"
 SESSIONS = 100
 CHAIN = ("registration", "ticketing", "notifications")  # the web pages serve no part of it
-LANGUAGES = ("fr", "nl", "en")
 CONFIRMATION, VOUCHER = "registration_confirmed", "voucher_issued"
 STEP = 0.5  # seconds between the points of a timeline
 TARGETS = {"burst_all_emails_s": 60.0, "paced_p99_s": 1.0, "floor_ratio": 0.5}
@@ -68,7 +72,7 @@ class Chain:
         self.maildir = Path(env["SMTP_MAILDIR"]) / "new"
 
     def processes(self) -> dict[str, int]:
-        state = stack.load_state(STACK)
+        state = load_state(STACK)
         return {
             **{name: state["services"][name]["pid"] for name in CHAIN},
             "kafka": state["kafka"]["pid"],
@@ -268,8 +272,8 @@ async def measure_floors(chain: Chain, run: dict) -> dict:
 
 
 def stop_services() -> None:
-    services = stack.load_state(STACK)["services"]
-    stack.stop_processes([(name, record["pid"], stack.service_marker(name)) for name, record in services.items()])
+    services = load_state(STACK)["services"]
+    stop_processes([(name, record["pid"], service_marker(name)) for name, record in services.items()])
 
 
 async def measure(args: argparse.Namespace, env: dict[str, str]) -> dict:
@@ -430,7 +434,7 @@ def main() -> None:
     try:
         result = uvloop.run(measure(args, env))
     finally:
-        stack.down(STACK)
+        down(STACK)
     report(result)
     args.results.mkdir(parents=True, exist_ok=True)
     stem = args.results / f"{datetime.now(UTC):%Y-%m-%dT%H%MZ}-{args.registrations}"

@@ -14,20 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 import uuid
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
+from atelier_devkit import tally
+from atelier_devkit.commands import HUGE_NAME, command, send_compressed
+from atelier_devkit.fault_stack import FaultStack
+from atelier_devkit.traffic import answered, create_sessions, register_all, registrations_for
+from atelier_schemas.topics import REGISTRATION_EVENTS
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from atelier_schemas.topics import REGISTRATION_EVENTS  # noqa: E402
-from support import tally  # noqa: E402
-from support.commands import HUGE_NAME, command, send_compressed  # noqa: E402
-from support.fault_stack import FaultStack  # noqa: E402
-from support.traffic import answered, create_sessions, register_all, registrations_for  # noqa: E402
 
 STACK = "chaos"
 REGISTRATIONS = 1_000

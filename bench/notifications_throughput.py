@@ -21,24 +21,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "deploy" / "local")]
-
-import cpu  # noqa: E402
-from notifications.handlers import handlers  # noqa: E402
-from support import notification_events as events  # noqa: E402
-from support.databases import notifications_database  # noqa: E402
-from support.handling import handle  # noqa: E402
-from support.notifications_process import NotificationsProcess  # noqa: E402
-from support.publishing import publish  # noqa: E402
-from support.smtp_server import RecordingSmtpServer, free_port  # noqa: E402
-from support.waiting import eventually  # noqa: E402
+import cpu
+from atelier_devkit import notification_events as events
+from atelier_devkit.databases import notifications_database
+from atelier_devkit.handling import handle
+from atelier_devkit.notifications_process import NotificationsProcess
+from atelier_devkit.publishing import publish
+from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
+from atelier_devkit.stack.infra import ensure_infra
+from atelier_devkit.waiting import eventually
+from notifications.handlers import handlers
 
 NEEDED = ("KAFKA_BOOTSTRAP_SERVERS", "NOTIFICATIONS_DATABASE_URL", "NOTIFICATIONS_ADMIN_TOKEN")
 
@@ -46,9 +43,7 @@ NEEDED = ("KAFKA_BOOTSTRAP_SERVERS", "NOTIFICATIONS_DATABASE_URL", "NOTIFICATION
 def servers() -> dict[str, str]:
     if all(os.environ.get(name) for name in NEEDED):
         return {name: os.environ[name] for name in NEEDED}
-    import stack
-
-    return stack.ensure_infra("bench")
+    return ensure_infra("bench")
 
 
 async def run(infra: dict[str, str], *, messages: int, connections: int, through_kafka: bool, logs: Path) -> dict:

@@ -24,8 +24,12 @@ import uuid
 import aiohttp
 import asyncpg
 import uvloop
+from atelier_devkit.stack.cli import down
+from atelier_devkit.stack.processes import is_running, signal_process
+from atelier_devkit.stack.services import service_marker
+from atelier_devkit.stack.state import load_state
 from measures import percentile
-from stacks import CONCURRENCY, fresh_stack, new_sessions, post, print_table, stack
+from stacks import CONCURRENCY, fresh_stack, new_sessions, post, print_table
 
 STACK = "registration-bench"
 
@@ -66,19 +70,19 @@ async def outbox_lag(database_url: str) -> float:
 @contextlib.contextmanager
 def downstream_paused():
     """Stop ticketing and notifications (our own stack's processes) for a run; they catch up after."""
-    services = stack.load_state(STACK)["services"]
+    services = load_state(STACK)["services"]
     pids = [
         services[name]["pid"]
         for name in ("ticketing", "notifications")
-        if stack.is_running(services[name]["pid"], stack.service_marker(name))
+        if is_running(services[name]["pid"], service_marker(name))
     ]
     for pid in pids:
-        stack.signal_process(pid, signal.SIGSTOP)
+        signal_process(pid, signal.SIGSTOP)
     try:
         yield
     finally:
         for pid in pids:
-            stack.signal_process(pid, signal.SIGCONT)
+            signal_process(pid, signal.SIGCONT)
 
 
 async def scenario(name: str, setup: str, env: dict, sessions: int, capacity: int, total: int) -> list[str]:
@@ -130,7 +134,7 @@ async def main() -> None:
     try:
         rows = await all_scenarios(env)
     finally:
-        stack.down(STACK)  # or ticketing and notifications would go on catching up in the background
+        down(STACK)  # or ticketing and notifications would go on catching up in the background
     print_table(HEADER, rows)
 
 

@@ -6,12 +6,10 @@ import shutil
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "local"))
-import stack  # noqa: E402
+from atelier_devkit.stack import cli, infra, postgres, services, state
+from atelier_schemas.vocabulary import LANGUAGES
 
 CONCURRENCY = 200  # requests in flight
 # aiohttp, not httpx: at 200 connections httpx itself tops out near 60 requests/s on this machine.
@@ -19,12 +17,12 @@ CONCURRENCY = 200  # requests in flight
 
 def fresh_stack(name: str) -> dict[str, str]:
     """Kafka, durable Postgres, SMTP and the three services, from empty; returns their env variables."""
-    stack.down(name)
-    shutil.rmtree(stack.stack_dir(name), ignore_errors=True)
-    shutil.rmtree(stack.postgres_root(name), ignore_errors=True)
-    state = stack.load_state(name)
-    env = stack.start_infra(name, state)
-    return {**env, **stack.start_services(name, state, env)}
+    cli.down(name)
+    shutil.rmtree(state.stack_dir(name), ignore_errors=True)
+    shutil.rmtree(postgres.postgres_root(name), ignore_errors=True)
+    recorded = state.load_state(name)
+    env = infra.start_infra(name, recorded)
+    return {**env, **services.start_services(name, recorded, env)}
 
 
 async def post(client: aiohttp.ClientSession, path: str, body: dict, headers: dict | None = None) -> tuple[int, dict]:
@@ -34,7 +32,7 @@ async def post(client: aiohttp.ClientSession, path: str, body: dict, headers: di
 
 async def new_sessions(client: aiohttp.ClientSession, token: str, count: int, capacity: int) -> list[str]:
     admin = {"Authorization": f"Bearer {token}"}
-    titles = {f"{field}_{lang}": "Bench" for field in ("title", "description") for lang in ("fr", "nl", "en")}
+    titles = {f"{field}_{lang}": "Bench" for field in ("title", "description") for lang in LANGUAGES}
     status, workshop = await post(client, "/admin/workshops", {"topic": "seo", **titles, "duration_minutes": 60}, admin)
     assert status == 201, workshop
     # Far enough ahead to be free, within the two years ahead the admin API accepts.

@@ -4,7 +4,7 @@ Starts ticketing as a real process, publishes N RegistrationConfirmed events (ea
 voucher) to registration.events at once, and times until N vouchers exist in ticketing's
 database and until their N TicketIssued events have left the outbox.
 
-    .venv/bin/python tests/bench/ticketing_issue_rate.py [N ...]     (default: 500 2000)
+    .venv/bin/python bench/ticketing_throughput.py [N ...]     (default: 500 2000)
 
 Uses the servers named by KAFKA_BOOTSTRAP_SERVERS, TICKETING_DATABASE_URL, TICKETING_SIGNING_KEY
 and TICKETING_CONDUCTOR_TOKEN when all are set; otherwise its own `bench` stack (`make down` stops it).
@@ -23,14 +23,12 @@ from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from atelier_devkit.kafka import cloud_event
+from atelier_devkit.registration_events import registration_events
+from atelier_devkit.stack.infra import ensure_infra
+from atelier_devkit.stack.processes import free_port, wait_until
+from atelier_devkit.stack.services import service_answers
 from atelier_schemas.topics import REGISTRATION_EVENTS
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "deploy" / "local")]
-
-import stack  # noqa: E402
-from support.kafka import cloud_event  # noqa: E402
-from support.ticketing import registration_events  # noqa: E402
 
 NEEDED = ("KAFKA_BOOTSTRAP_SERVERS", "TICKETING_DATABASE_URL", "TICKETING_SIGNING_KEY", "TICKETING_CONDUCTOR_TOKEN")
 WARM_UP = 20
@@ -39,18 +37,18 @@ WARM_UP = 20
 def servers() -> dict[str, str]:
     if all(os.environ.get(name) for name in NEEDED):
         return {name: os.environ[name] for name in NEEDED}
-    return stack.ensure_infra("bench")
+    return ensure_infra("bench")
 
 
 def start_ticketing(env: dict[str, str], log: Path) -> subprocess.Popen:
-    port = stack.free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "ticketing"],
         env={**os.environ, **env, "TICKETING_PORT": str(port), "LOG_LEVEL": "WARNING"},
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
-    ready = stack.wait_until(lambda: process.poll() is None and stack.service_answers(port), timeout=90)
+    ready = wait_until(lambda: process.poll() is None and service_answers(port), timeout=90)
     if not ready:
         process.terminate()
         raise SystemExit(f"ticketing did not get ready; see {log}")

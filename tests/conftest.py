@@ -1,4 +1,4 @@
-"""Servers for the tests: real Kafka, Postgres and SMTP, started by deploy/local/stack.py.
+"""Servers for the tests: real Kafka, Postgres and SMTP, started by the local stack launcher (atelier_devkit.stack).
 
 Explicit KAFKA_BOOTSTRAP_SERVERS, *_DATABASE_URL and SMTP_* settings win; otherwise the
 `test` stack of this checkout is started, or reused when it is already healthy.
@@ -7,12 +7,10 @@ Explicit KAFKA_BOOTSTRAP_SERVERS, *_DATABASE_URL and SMTP_* settings win; otherw
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
+from atelier_devkit.stack.infra import ensure_infra
 
-ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = (
     "KAFKA_BOOTSTRAP_SERVERS",
     "REGISTRATION_DATABASE_URL",
@@ -37,7 +35,4 @@ def infra() -> dict[str, str]:
         # The services the tests start migrate their databases, as in the local stack.
         migrate = {f"{service}_MIGRATE_ON_START": "true" for service in ("REGISTRATION", "TICKETING", "NOTIFICATIONS")}
         return {**{name: os.environ[name] for name in REQUIRED}, **migrate}
-    sys.path.insert(0, str(ROOT / "deploy" / "local"))
-    import stack
-
-    return stack.ensure_infra("test")
+    return ensure_infra("test")

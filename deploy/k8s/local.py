@@ -24,10 +24,10 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-sys.path.insert(0, str(REPO / "deploy" / "local"))
 sys.path.insert(0, str(REPO / "deploy" / "images"))
 import build  # noqa: E402
-import stack  # noqa: E402
+from atelier_devkit.stack.infra import ensure_infra  # noqa: E402
+from atelier_devkit.stack.processes import free_port  # noqa: E402
 
 OVERLAY = HERE / "overlays" / "local"
 MANIFEST = REPO / ".local" / "k8s" / "local.yaml"
@@ -93,7 +93,7 @@ def write_manifest(infra: dict[str, str], ports: dict[str, int]) -> Path:
 
 
 def free_ports() -> dict[str, int]:
-    return {service: stack.free_port() for service in SERVICES}
+    return {service: free_port() for service in SERVICES}
 
 
 def play(podman: build.Engine, infra: dict[str, str]) -> Deployment:
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "down":
         down(podman)
         return 0
-    infra = stack.ensure_infra(args.name)
+    infra = ensure_infra(args.name)
     if args.command == "render":
         print(yaml.safe_dump_all(filled(rendered(), infra, free_ports()), sort_keys=False), end="")
         return 0

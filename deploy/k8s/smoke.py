@@ -23,17 +23,17 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from atelier_devkit.api import create_session, registration_body, unique_email
+from atelier_devkit.mail import wait_for_mail
+from atelier_devkit.stack.infra import ensure_infra
+from atelier_devkit.waiting import eventually
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "observability"))
-sys.path.insert(0, str(HERE.parents[1] / "tests"))
 import local  # noqa: E402
 import prometheus  # noqa: E402
-from local import build, stack  # noqa: E402
-from support.api import create_session, registration_body, unique_email  # noqa: E402
-from support.mail import wait_for_mail  # noqa: E402
-from support.waiting import eventually  # noqa: E402
+from local import build  # noqa: E402
 
 GRACE_SECONDS = 25  # terminationGracePeriodSeconds of the Deployments
 DRAINED_SERVICE = "ticketing"
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="dev", help="the local stack to run against (default: dev)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="atelier-smoke-") as workdir:
-        result = run(stack.ensure_infra(args.name), Path(workdir))
+        result = run(ensure_infra(args.name), Path(workdir))
     for service, answer in result.ready.items():
         print(f"{service} /readyz: {answer}")
     print(f"Prometheus scraped every pod; atelier_ready by job: {result.scraped}")

@@ -17,11 +17,9 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer
+from atelier_devkit.mail import wait_for_mail
 from atelier_schemas.topics import TICKETING_EVENTS
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-from local_mailbox import write_mailbox  # noqa: E402
-from support.mail import wait_for_mail  # noqa: E402
+from local_mailbox import write_mailbox
 
 ENV_FILE = Path(__file__).resolve().parents[2] / ".local" / "stacks" / "dev" / "env"
 

@@ -13,10 +13,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from atelier_devkit.kafka import publish_event, publish_raw
 from atelier_schemas import MESSAGE_TYPES, RegistrationConfirmed, to_cloud_event
 from atelier_schemas.topics import REGISTRATION_EVENTS
 from support.contracts import EXAMPLES, SCHEMAS, load
-from support.kafka import publish_event, publish_raw
 
 
 def run(*command: str | Path) -> str:

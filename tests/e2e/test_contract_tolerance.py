@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from atelier_devkit.api import unique_email
+from atelier_devkit.kafka import cloud_event, publish_event, read_topic
+from atelier_devkit.mail import wait_for_mail
+from atelier_devkit.notification_events import confirmed
 from atelier_schemas import AttendanceRecorded, CloudEvent
 from atelier_schemas.topics import REGISTRATION_EVENTS, dead_letter
-from support.api import unique_email
-from support.kafka import cloud_event, publish_event, read_topic
-from support.mail import wait_for_mail
-from support.notification_events import confirmed
 
 
 async def test_types_nobody_handles_are_skipped_and_unknown_fields_ignored_without_dead_letters(

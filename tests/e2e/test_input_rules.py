@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from atelier_devkit.api import admin, create_session, create_workshop, registration_body
+from atelier_devkit.kafka import cloud_event, headers_of, payload, publish_event, publish_raw, wait_for_records
+from atelier_devkit.notification_events import confirmed
 from atelier_schemas import Participant, RegisterParticipant, RegistrationConfirmed
 from atelier_schemas.topics import REGISTRATION_COMMANDS, REGISTRATION_EVENTS, dead_letter
-from support.api import admin, create_session, create_workshop, registration_body
-from support.kafka import cloud_event, headers_of, payload, publish_event, publish_raw, wait_for_records
-from support.notification_events import confirmed
 
 BIG = 10 * 1024 * 1024
 

@@ -10,12 +10,12 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
+from atelier_devkit.api import create_session, registration_body, unique_email
+from atelier_devkit.kafka import headers_of, payload, read_topic, wait_for_records
+from atelier_devkit.mail import wait_for_mail
 from atelier_schemas.topics import REGISTRATION_EVENTS
-from support.api import create_session, registration_body, unique_email
 from support.email_parts import html_text, plain_text
-from support.kafka import headers_of, payload, read_topic, wait_for_records
 from support.links import opened_link
-from support.mail import wait_for_mail
 
 LINK = re.compile(r"https?://\S+/registrations/[0-9a-f-]{36}\?lang=\w\w#token=[\w-]+")
 

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from atelier_devkit import notification_events as events
+from atelier_devkit.api import unique_email
+from atelier_devkit.mail import received_for, wait_for_mail
+from atelier_devkit.publishing import publish, republish
 from notifications import kinds
 from notifications.outgoing import message_id_for
-from support import notification_events as events
-from support.api import unique_email
 from support.email_parts import calendar_entries, decode_qr, images, only_event, plain_text
-from support.mail import received_for, wait_for_mail
-from support.publishing import publish, republish
 
 TITLE = events.TITLES
 SUBJECTS = {

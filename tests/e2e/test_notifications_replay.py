@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from atelier_devkit import notification_events as events
+from atelier_devkit.api import unique_email
+from atelier_devkit.databases import notifications_database
+from atelier_devkit.kafka import cloud_event
+from atelier_devkit.notifications_process import NotificationsProcess
+from atelier_devkit.publishing import publish
+from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
+from atelier_devkit.waiting import eventually
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.replay import replay
 from atelier_schemas.topics import REGISTRATION_EVENTS, dead_letter
 from notifications import kinds
-from support import notification_events as events
-from support.api import unique_email
-from support.databases import notifications_database
-from support.kafka import cloud_event
-from support.notifications_process import NotificationsProcess
-from support.publishing import publish
-from support.smtp_server import RecordingSmtpServer, free_port
 from support.ticketing import handled, record_of
-from support.waiting import eventually
 
 
 @pytest.fixture

@@ -6,15 +6,15 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from atelier_devkit import notification_events as events
+from atelier_devkit.api import unique_email
+from atelier_devkit.databases import notifications_database
+from atelier_devkit.notifications_process import NotificationsProcess
+from atelier_devkit.publishing import publish
+from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
+from atelier_devkit.waiting import eventually
 from notifications import kinds
 from notifications.outgoing import message_id_for, reminder_cause
-from support import notification_events as events
-from support.api import unique_email
-from support.databases import notifications_database
-from support.notifications_process import NotificationsProcess
-from support.publishing import publish
-from support.smtp_server import RecordingSmtpServer, free_port
-from support.waiting import eventually
 
 REMINDER_BEFORE = timedelta(hours=1)
 

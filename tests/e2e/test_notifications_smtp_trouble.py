@@ -6,17 +6,17 @@ import asyncio
 
 import httpx
 import pytest
+from atelier_devkit import notification_events as events
+from atelier_devkit.api import unique_email
+from atelier_devkit.databases import notifications_database
+from atelier_devkit.kafka import headers_of, payload, wait_for_records
+from atelier_devkit.notifications_process import NotificationsProcess
+from atelier_devkit.publishing import publish
+from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
+from atelier_devkit.waiting import eventually
 from atelier_schemas.topics import NOTIFICATIONS_EVENTS
 from notifications import kinds
 from notifications.outgoing import message_id_for
-from support import notification_events as events
-from support.api import unique_email
-from support.databases import notifications_database
-from support.kafka import headers_of, payload, wait_for_records
-from support.notifications_process import NotificationsProcess
-from support.publishing import publish
-from support.smtp_server import RecordingSmtpServer, free_port
-from support.waiting import eventually
 
 REFUSED = "no-such-mailbox@example.be"
 OUTAGE_SECONDS = 30

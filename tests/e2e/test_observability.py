@@ -8,13 +8,13 @@ import uuid
 from pathlib import Path
 
 import httpx
+from atelier_devkit.api import create_session, registration_body, unique_email
+from atelier_devkit.kafka import cloud_event, partition_count, publish_raw
+from atelier_devkit.mail import wait_for_mail
+from atelier_devkit.notification_events import confirmed
+from atelier_devkit.waiting import eventually
 from atelier_schemas.topics import REGISTRATION_COMMANDS, REGISTRATION_EVENTS, dead_letter
-from support.api import create_session, registration_body, unique_email
-from support.kafka import cloud_event, partition_count, publish_raw
-from support.mail import wait_for_mail
 from support.metrics import families, matching, scrape, total
-from support.notification_events import confirmed
-from support.waiting import eventually
 
 REGISTER_ROUTE = "/sessions/{session_id}/registrations"
 SERVICES = ("registration", "ticketing", "notifications")  # with Kafka and a database; web has HTTP figures only

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import httpx
+from atelier_devkit.api import create_session, registration_body, unique_email
+from atelier_devkit.kafka import headers_of, payload, wait_for_records
+from atelier_devkit.mail import wait_for_mail
 from atelier_schemas.topics import TICKETING_EVENTS
-from support.api import create_session, registration_body, unique_email
-from support.kafka import headers_of, payload, wait_for_records
-from support.mail import wait_for_mail
 
 
 async def test_a_registration_with_voucher_request_yields_one_voucher_one_event_and_two_emails(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 import httpx
+from atelier_devkit.api import admin, create_session, registration_body, unique_email
+from atelier_devkit.kafka import headers_of, payload, wait_for_records
 from atelier_schemas.topics import REGISTRATION_EVENTS
-from support.api import admin, create_session, registration_body, unique_email
-from support.kafka import headers_of, payload, wait_for_records
 
 
 async def test_an_organiser_finds_a_person_and_cancels_one_registration_giving_the_seat_to_the_first_in_line(

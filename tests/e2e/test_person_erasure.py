@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 import pytest
+from atelier_devkit.api import admin, create_session, unique_email
+from atelier_devkit.kafka import cloud_event, publish_event
+from atelier_devkit.mail import received_for, wait_for_mail
+from atelier_devkit.waiting import eventually
 from atelier_schemas import ErasePerson, Participant, RegistrationCancelled, SessionInfo
 from atelier_schemas.base import example_of
 from atelier_schemas.topics import REGISTRATION_COMMANDS, REGISTRATION_EVENTS
-from support.api import admin, create_session, unique_email
-from support.kafka import cloud_event, publish_event
-from support.mail import received_for, wait_for_mail
-from support.waiting import eventually
 
 DATABASES = ("REGISTRATION_DATABASE_URL", "TICKETING_DATABASE_URL", "NOTIFICATIONS_DATABASE_URL")
 SESSIONS = 3

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.waiting import eventually
+from atelier_devkit.waiting import eventually
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "observability"))
 from prometheus import query, running  # noqa: E402

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from atelier_devkit.api import unique_email
+from atelier_devkit.kafka import cloud_event, headers_of, publish_event, publish_raw, wait_for_records
+from atelier_devkit.mail import received_for, wait_for_mail
+from atelier_devkit.notification_events import confirmed
 from atelier_schemas import RegistrationConfirmed
 from atelier_schemas.topics import REGISTRATION_EVENTS, dead_letter
-from support.api import unique_email
-from support.kafka import cloud_event, headers_of, publish_event, publish_raw, wait_for_records
-from support.mail import received_for, wait_for_mail
-from support.notification_events import confirmed
 
 
 async def test_the_same_event_delivered_twice_gives_one_voucher_and_one_email_each(

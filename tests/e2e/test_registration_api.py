@@ -7,10 +7,10 @@ from datetime import UTC, datetime, time, timedelta
 
 import httpx
 import pytest
+from atelier_devkit.api import admin, create_session, registration_body, unique_email
+from atelier_devkit.kafka import cloud_event, headers_of, payload, publish_event, wait_for_records
 from atelier_schemas import CancelRegistration, Participant, RegisterParticipant
 from atelier_schemas.topics import REGISTRATION_COMMANDS, REGISTRATION_EVENTS
-from support.api import admin, create_session, registration_body, unique_email
-from support.kafka import cloud_event, headers_of, payload, publish_event, wait_for_records
 from support.links import cancel_proof, opened_link
 
 

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 import httpx
-from support.api import create_session, registration_body, unique_email
+from atelier_devkit.api import create_session, registration_body, unique_email
 
 
 async def test_fifty_concurrent_registrations_for_ten_seats_confirm_ten_and_queue_forty(

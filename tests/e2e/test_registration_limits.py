@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from support.api import create_session, registration_body
+from atelier_devkit.api import create_session, registration_body
 from support.processes import running
 from support.ticketing import client_from
 from ticketing.codes import new_voucher_code

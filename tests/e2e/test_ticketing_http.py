@@ -8,17 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from atelier_devkit.kafka import headers_of, payload, wait_for_records
+from atelier_devkit.registration_events import brussels_today, registration_events, session_on
 from atelier_schemas.topics import TICKETING_EVENTS
-from support.kafka import headers_of, payload, wait_for_records
-from support.ticketing import (
-    VALIDATED,
-    brussels_today,
-    client_from,
-    of_registration,
-    publish,
-    registration_events,
-    session_on,
-)
+from support.ticketing import VALIDATED, client_from, of_registration, publish
 from ticketing.codes import new_voucher_code
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import httpx
+from atelier_devkit.kafka import headers_of, payload, read_topic, wait_for_records
+from atelier_devkit.registration_events import registration_events
 from atelier_schemas.topics import REGISTRATION_EVENTS, TICKETING_EVENTS, dead_letter
-from support.kafka import headers_of, payload, read_topic, wait_for_records
 from support.ticketing import (
     ISSUED,
     REJECTED,
@@ -12,7 +13,6 @@ from support.ticketing import (
     of_registration,
     publish,
     published_types,
-    registration_events,
     vouchers_of,
     wait_until_handled,
 )

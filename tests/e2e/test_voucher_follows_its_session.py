@@ -8,10 +8,10 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+from atelier_devkit.api import admin, create_session, registration_body, unique_email
+from atelier_devkit.kafka import headers_of, payload, wait_for_records
+from atelier_devkit.mail import received_for, wait_for_mail
 from atelier_schemas.topics import TICKETING_EVENTS
-from support.api import admin, create_session, registration_body, unique_email
-from support.kafka import headers_of, payload, wait_for_records
-from support.mail import received_for, wait_for_mail
 from support.ticketing import ISSUED, VOIDED
 
 BRUSSELS = ZoneInfo("Europe/Brussels")

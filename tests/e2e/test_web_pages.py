@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 import httpx
-from support.api import create_session
+from atelier_devkit.api import create_session
 
 FORM = {"name": "Lena Peeters", "language": "nl", "profile": "student", "station_query": ""}
 

@@ -8,7 +8,7 @@ workers, as deployed for throughput. A test that kills a service leaves a health
 from __future__ import annotations
 
 import pytest
-from support.fault_stack import FaultStack
+from atelier_devkit.fault_stack import FaultStack
 
 
 @pytest.fixture(scope="session")

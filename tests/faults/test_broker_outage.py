@@ -7,11 +7,11 @@ import asyncio
 import uuid
 
 from aiokafka import AIOKafkaProducer
+from atelier_devkit import tally
+from atelier_devkit.kafka import headers_of
+from atelier_devkit.traffic import answered, create_sessions, register_all, registrations_for
+from atelier_devkit.waiting import eventually
 from atelier_schemas.topics import REGISTRATION_EVENTS
-from support import tally
-from support.kafka import headers_of
-from support.traffic import answered, create_sessions, register_all, registrations_for
-from support.waiting import eventually
 
 # Longer than aiokafka's default request timeout (40 s): an outage the relay cannot simply wait out.
 OUTAGE_SECONDS = 45

@@ -7,10 +7,10 @@ import asyncio
 import collections
 
 from aiokafka.admin import AIOKafkaAdminClient
-from support import tally
-from support.api import unique_email
-from support.notification_events import confirmed
-from support.publishing import publish
+from atelier_devkit import tally
+from atelier_devkit.api import unique_email
+from atelier_devkit.notification_events import confirmed
+from atelier_devkit.publishing import publish
 
 REGISTRATIONS = 800  # 800 registration events and 800 voucher events: 2,400 handlings in all
 GROUPS = ("ticketing", "notifications")

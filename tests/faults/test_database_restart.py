@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from support import tally
-from support.traffic import answered, create_sessions, register_all, registrations_for
+from atelier_devkit import tally
+from atelier_devkit.traffic import answered, create_sessions, register_all, registrations_for
 
 DOWN_SECONDS = 5
 

@@ -8,14 +8,14 @@ out of the other fault tests.
 from __future__ import annotations
 
 import asyncpg
+from atelier_devkit import tally
+from atelier_devkit.commands import HUGE_NAME, command, send_compressed
+from atelier_devkit.databases import fresh_database
+from atelier_devkit.kafka import headers_of, payload
+from atelier_devkit.traffic import create_sessions, register_all, registrations_for
+from atelier_devkit.waiting import eventually
 from atelier_schemas import RegistrationRejected
 from atelier_schemas.topics import REGISTRATION_EVENTS
-from support import tally
-from support.commands import HUGE_NAME, command, send_compressed
-from support.databases import fresh_database
-from support.kafka import headers_of, payload
-from support.traffic import create_sessions, register_all, registrations_for
-from support.waiting import eventually
 
 
 async def test_an_oversized_command_is_refused_or_quarantined_and_the_events_behind_it_flow(faults):

@@ -7,8 +7,8 @@ import asyncio
 import collections
 
 import asyncpg
-from support import tally
-from support.traffic import answered, create_sessions, register_all, registrations_for
+from atelier_devkit import tally
+from atelier_devkit.traffic import answered, create_sessions, register_all, registrations_for
 
 
 async def test_killing_every_worker_mid_batch_gives_one_registration_per_key_and_an_intact_waiting_line(faults):

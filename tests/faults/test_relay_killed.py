@@ -13,12 +13,12 @@ import asyncio
 import collections
 
 import asyncpg
+from atelier_devkit import tally
+from atelier_devkit.kafka import headers_of
+from atelier_devkit.traffic import answered, create_sessions, register_all, registrations_for
+from atelier_devkit.waiting import eventually
 from atelier_schemas import RegistrationCancelled, RegistrationConfirmed
 from atelier_schemas.topics import REGISTRATION_EVENTS
-from support import tally
-from support.kafka import headers_of
-from support.traffic import answered, create_sessions, register_all, registrations_for
-from support.waiting import eventually
 
 
 async def no_unsent_outbox(env, since) -> bool:

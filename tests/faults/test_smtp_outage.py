@@ -13,17 +13,17 @@ import collections
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from atelier_devkit import tally
+from atelier_devkit.api import unique_email
+from atelier_devkit.databases import notifications_database
+from atelier_devkit.kafka import headers_of, payload
+from atelier_devkit.notification_events import confirmed
+from atelier_devkit.notifications_process import NotificationsProcess
+from atelier_devkit.publishing import publish
+from atelier_devkit.smtp_server import HOST, free_port
+from atelier_devkit.waiting import eventually
 from atelier_schemas import NotificationFailed
 from atelier_schemas.topics import NOTIFICATIONS_EVENTS
-from support import tally
-from support.api import unique_email
-from support.databases import notifications_database
-from support.kafka import headers_of, payload
-from support.notification_events import confirmed
-from support.notifications_process import NotificationsProcess
-from support.publishing import publish
-from support.smtp_server import HOST, free_port
-from support.waiting import eventually
 
 WINDOW_SECONDS = 5
 OUTAGE_SECONDS = 15  # three times the window: the server never comes back during the test

@@ -12,6 +12,9 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from atelier_devkit.databases import fresh_database
+from atelier_devkit.kafka import headers_of, read_topic
+from atelier_devkit.waiting import eventually
 from atelier_platform import outbox
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.db import create_pool, migrate
@@ -29,9 +32,6 @@ from atelier_schemas import (
     to_cloud_event,
 )
 from atelier_schemas.topics import dead_letter
-from support.databases import fresh_database
-from support.kafka import headers_of, read_topic
-from support.waiting import eventually
 
 BROKEN = "R-broken"  # the handler can never apply a registration with this code
 

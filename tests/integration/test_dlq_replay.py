@@ -10,11 +10,11 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from atelier_devkit.kafka import headers_of, publish_event, read_topic
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.replay import replay
 from atelier_schemas import CloudEvent
 from atelier_schemas.topics import dead_letter
-from support.kafka import headers_of, publish_event, read_topic
 
 
 @pytest.fixture

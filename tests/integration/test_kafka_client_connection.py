@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from atelier_devkit.databases import fresh_database
 from atelier_platform import runtime
 from atelier_platform.db import migrate
 from atelier_platform.kafka_client import KafkaClientSettings, client_args, process_settings
 from pydantic import SecretStr
-from support.databases import fresh_database
 from ticketing.config import MIGRATIONS
 
 

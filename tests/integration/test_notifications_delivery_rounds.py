@@ -9,14 +9,14 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
+from atelier_devkit import notification_events as events
+from atelier_devkit.api import unique_email
+from atelier_devkit.databases import notifications_database
+from atelier_devkit.handling import handle
+from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
 from notifications.delivery import Deliverer
 from notifications.handlers import handlers
-from support import notification_events as events
-from support.api import unique_email
-from support.databases import notifications_database
 from support.delivery import deliver_all, delivery_settings
-from support.handling import handle
-from support.smtp_server import RecordingSmtpServer, free_port
 
 HANDLERS = handlers(reminder_before=timedelta(hours=24))
 CUT = f"cut-{uuid.uuid4().hex[:8]}@example.be"

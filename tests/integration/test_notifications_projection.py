@@ -8,16 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from atelier_devkit import notification_events as events
+from atelier_devkit.api import unique_email
+from atelier_devkit.databases import notifications_database
+from atelier_devkit.handling import handle
 from atelier_platform.consumer import Handlers
 from atelier_schemas import Message, SessionInfo
 from notifications import kinds
 from notifications.handlers import handlers
 from notifications.outgoing import queue_message
 from notifications.reminders import ReminderScheduler
-from support import notification_events as events
-from support.api import unique_email
-from support.databases import notifications_database
-from support.handling import handle
 
 DAY_BEFORE = handlers(reminder_before=timedelta(hours=24))
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from atelier_devkit import notification_events as events
+from atelier_devkit.api import unique_email
+from atelier_devkit.databases import notifications_database
+from atelier_devkit.handling import handle
 from notifications import kinds
 from notifications.handlers import handlers
-from support import notification_events as events
-from support.api import unique_email
-from support.databases import notifications_database
-from support.handling import handle
 
 HANDLERS = handlers(reminder_before=timedelta(hours=24))
 T0 = datetime.now(UTC) - timedelta(hours=1)

@@ -9,15 +9,15 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from atelier_devkit.databases import fresh_database
+from atelier_devkit.kafka import headers_of, payload, wait_for_records
+from atelier_devkit.smtp_server import free_port
+from atelier_devkit.waiting import eventually
 from atelier_platform import outbox
 from atelier_platform.db import create_pool, migrate
 from atelier_platform.producer import MAX_REQUEST_SIZE, Producer
 from atelier_schemas import TicketIssued
 from atelier_schemas.topics import TICKETING_EVENTS
-from support.databases import fresh_database
-from support.kafka import headers_of, payload, wait_for_records
-from support.smtp_server import free_port
-from support.waiting import eventually
 from ticketing.config import MIGRATIONS
 
 

@@ -6,14 +6,14 @@ import asyncio
 
 import httpx
 import pytest
+from atelier_devkit.databases import fresh_database
+from atelier_devkit.smtp_server import free_port
+from atelier_devkit.waiting import eventually
 from atelier_platform.db import create_pool, migrate
 from atelier_platform.http import add_health_routes
 from atelier_platform.runtime import create_broker, open_runtime
 from atelier_platform.supervise import Supervisor
 from fastapi import FastAPI
-from support.databases import fresh_database
-from support.smtp_server import free_port
-from support.waiting import eventually
 from ticketing.config import MIGRATIONS
 
 

@@ -7,6 +7,7 @@ import json
 import uuid
 
 import pytest
+from atelier_devkit.api import unique_email
 from atelier_platform import sealed
 from atelier_schemas import CancelRegistration, Participant, RegisterParticipant, RegisterParticipantV2
 from atelier_schemas.commands import CANCEL_PROOF_PURPOSE, NewParticipant
@@ -14,7 +15,6 @@ from atelier_schemas.registration import MANAGE_LINK_PURPOSE
 from pydantic import ValidationError
 from registration.entrypoints.commands import on_cancel_registration, on_register_participant
 from registration.service_layer import registrations
-from support.api import unique_email
 from support.links import TEST_LINKS, seal_proof
 from support.programme import new_session, person
 

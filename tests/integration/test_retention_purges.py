@@ -7,12 +7,12 @@ import json
 import uuid
 from datetime import date, timedelta
 
+from atelier_devkit.databases import fresh_database, notifications_database
 from atelier_platform.anonymise import ERASED_NAME
 from atelier_platform.db import create_pool, migrate
 from atelier_platform.retention import PLATFORM_PURGES, RetentionSettings, purge_once
 from notifications import erasure as notifications_erasure
 from prometheus_client import REGISTRY
-from support.databases import fresh_database, notifications_database
 from ticketing import erasure as ticketing_erasure
 from ticketing.config import MIGRATIONS as TICKETING_MIGRATIONS
 

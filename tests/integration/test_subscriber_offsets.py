@@ -8,9 +8,9 @@ import uuid
 import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from atelier_devkit.kafka import publish_raw
 from atelier_platform.runtime import create_broker
 from atelier_platform.subscribe import flush_offsets, subscribe
-from support.kafka import publish_raw
 
 
 class ScriptedConsumer:

@@ -7,17 +7,9 @@ import asyncio
 from itertools import permutations
 
 import pytest
-from support.kafka import cloud_event
-from support.ticketing import (
-    ISSUED,
-    VOIDED,
-    handled,
-    published_types,
-    record_of,
-    registration_events,
-    running_ticketing,
-    vouchers_of,
-)
+from atelier_devkit.kafka import cloud_event
+from atelier_devkit.registration_events import registration_events
+from support.ticketing import ISSUED, VOIDED, handled, published_types, record_of, running_ticketing, vouchers_of
 
 C, X, P = "confirmed", "cancelled", "promoted"
 ORDERS = [order for n in (1, 2, 3) for order in permutations((C, X, P), n)]

@@ -5,18 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from support.kafka import cloud_event
-from support.ticketing import (
-    ISSUED,
-    REJECTED,
-    handled,
-    published,
-    published_types,
-    registration_events,
-    running_ticketing,
-    session_on,
-    vouchers_of,
-)
+from atelier_devkit.kafka import cloud_event
+from atelier_devkit.registration_events import registration_events, session_on
+from support.ticketing import ISSUED, REJECTED, handled, published, published_types, running_ticketing, vouchers_of
 from ticketing.codes import normalise
 from ticketing.signing import verify_qr_payload
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from support.notification_events import ticket_issued
+from atelier_devkit.notification_events import ticket_issued
 from support.ticketing import running_ticketing
 from ticketing import vouchers
 

@@ -6,8 +6,9 @@ import asyncio
 from datetime import UTC, date, datetime
 
 import pytest
-from support.kafka import cloud_event
-from support.ticketing import VALIDATED, published, published_types, registration_events, running_ticketing, session_on
+from atelier_devkit.kafka import cloud_event
+from atelier_devkit.registration_events import registration_events, session_on
+from support.ticketing import VALIDATED, published, published_types, running_ticketing
 from ticketing.codes import new_voucher_code
 from ticketing.scanning import scan
 

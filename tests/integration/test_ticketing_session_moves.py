@@ -7,9 +7,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support import notification_events as catalog
-from support.kafka import cloud_event
-from support.ticketing import ISSUED, VOIDED, published, published_types, registration_events, running_ticketing
+from atelier_devkit import notification_events as catalog
+from atelier_devkit.kafka import cloud_event
+from atelier_devkit.registration_events import registration_events
+from support.ticketing import ISSUED, VOIDED, published, published_types, running_ticketing
 from support.ticketing import vouchers_of as _vouchers_of
 from ticketing.clock import brussels_date
 from ticketing.signing import verify_qr_payload

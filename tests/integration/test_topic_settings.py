@@ -6,10 +6,10 @@ import uuid
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from atelier_devkit.kafka import publish_event
 from atelier_platform.topics import DAY_MS, TopicSettings, dlq_sizes, ensure_topics
 from atelier_schemas import CloudEvent
 from atelier_schemas.topics import dead_letter
-from support.kafka import publish_event
 
 
 async def topic_configs(bootstrap: str, topic: str) -> dict[str, str]:

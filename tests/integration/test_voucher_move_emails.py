@@ -11,16 +11,17 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from atelier_devkit import notification_events as events
+from atelier_devkit.api import unique_email
+from atelier_devkit.databases import notifications_database
+from atelier_devkit.kafka import cloud_event
+from atelier_devkit.registration_events import ANTWERPEN_CENTRAAL
+from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
 from atelier_schemas import CloudEvent, parse
 from notifications.handlers import handlers
-from support import notification_events as events
-from support.api import unique_email
-from support.databases import notifications_database
 from support.delivery import deliver_all
 from support.email_parts import decode_qr, images, plain_text
-from support.kafka import cloud_event
-from support.smtp_server import RecordingSmtpServer, free_port
-from support.ticketing import ANTWERPEN_CENTRAAL, running_ticketing, vouchers_of
+from support.ticketing import running_ticketing, vouchers_of
 
 HANDLERS = handlers(reminder_before=timedelta(hours=24))
 T0 = datetime.now(UTC) - timedelta(hours=1)

@@ -1,1 +1,2 @@
-"""Helpers the tests share: reading Kafka topics, the SMTP maildir, the databases."""
+"""Helpers only the tests use (ticketing and browser fixtures, containers, manifests); those the benchmarks,
+the demo and the smoke run share live in the atelier_devkit package."""

@@ -9,24 +9,17 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer, ConsumerRecord
+from atelier_devkit.kafka import cloud_event, publish_event
 from atelier_platform.consumer import EventConsumer
 from atelier_platform.db import create_pool, migrate
 from atelier_schemas import (
     CloudEvent,
     Message,
-    Participant,
-    RegistrationCancelled,
-    RegistrationConfirmed,
-    RegistrationPromoted,
-    RegistrationWaitlisted,
-    SessionInfo,
     TicketIssued,
     TicketRejected,
     TicketValidated,
@@ -37,51 +30,7 @@ from ticketing.config import MIGRATIONS, seed_from_base64
 from ticketing.handlers import handlers
 from ticketing.signing import VoucherSigner
 
-from support.kafka import cloud_event, publish_event
-
-BRUSSELS = ZoneInfo("Europe/Brussels")
-ANTWERPEN_CENTRAAL = "008821006"
 ISSUED, VOIDED, REJECTED, VALIDATED = (TicketIssued.TYPE, TicketVoided.TYPE, TicketRejected.TYPE, TicketValidated.TYPE)
-
-
-def brussels_today() -> date:
-    return datetime.now(BRUSSELS).date()
-
-
-def session_on(day: date, at: time = time(10, 0)) -> SessionInfo:
-    starts = datetime.combine(day, at, tzinfo=BRUSSELS)
-    return SessionInfo(
-        session_id=uuid.uuid4(),
-        title="SEO basics",
-        starts_at=starts,
-        ends_at=starts + timedelta(hours=2),
-        room="Room 2",
-        language="nl",
-    )
-
-
-def registration_events(
-    *,
-    origin: str | None = ANTWERPEN_CENTRAAL,
-    wants_voucher: bool = True,
-    session: SessionInfo | None = None,
-    holder: str = "Lena Peeters",
-) -> dict[str, Message]:
-    """Every event registration may publish about one new registration, by name."""
-    facts = dict(
-        registration_id=uuid.uuid4(),
-        registration_code="R-TICKET01",
-        session=session or session_on(date.today() + timedelta(days=7)),
-        participant=Participant(name=holder, email=f"p-{uuid.uuid4().hex[:10]}@example.be", language="nl"),
-        wants_voucher=wants_voucher,
-        origin_station_id=origin,
-    )
-    return {
-        "confirmed": RegistrationConfirmed(**facts),
-        "waitlisted": RegistrationWaitlisted(**facts, position=1),
-        "promoted": RegistrationPromoted(**facts),
-        "cancelled": RegistrationCancelled(**facts, cancelled_by="participant", previous_status="confirmed"),
-    }
 
 
 def record_of(event: CloudEvent) -> ConsumerRecord:

@@ -10,12 +10,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import segno
+from atelier_devkit import notification_events as events
 from notifications import contexts, kinds
 from notifications.compose import build_email
 from notifications.outgoing import message_id_for
 from notifications.projection import Booking
 from notifications.qr import qr_png
-from support import notification_events as events
 from support.email_parts import calendar_entries, decode_qr, html_text, images, only_event, plain_text
 from support.links import as_delivered, sealed_for_tests
 

@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import jinja2
 import pytest
+from atelier_devkit import notification_events as events
+from atelier_schemas.vocabulary import LANGUAGES
 from notifications import contexts, kinds
-from notifications.centre import ADDRESS, LANGUAGES
+from notifications.centre import ADDRESS
 from notifications.projection import Booking
 from notifications.rendering import TEMPLATES, render, template_name
-from support import notification_events as events
 from support.links import opened, sealed_for_tests
 
 BOOKING = Booking(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from atelier_schemas.vocabulary import PROFILES, TOPICS
 from starlette.requests import Request
 from web import texts
 from web.api import Answer
@@ -33,8 +34,10 @@ def test_the_language_follows_the_link_then_the_cookie_then_the_browser(query, c
 
 def test_every_text_exists_in_the_three_languages():
     assert set(texts.WORDS["fr"]) == set(texts.WORDS["nl"]) == set(texts.WORDS["en"])
-    for code in texts.TOPICS:
+    for code in TOPICS:
         assert f"topic_{code}" in texts.WORDS["en"]
+    for code in PROFILES:
+        assert f"profile_{code}" in texts.WORDS["en"]
 
 
 def test_the_apis_field_errors_are_shown_next_to_their_fields():

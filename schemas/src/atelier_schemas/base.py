@@ -40,7 +40,7 @@ def _name_type_and_topic(schema: dict[str, Any], model: type[BaseModel]) -> None
     # The JSON Schema and the AsyncAPI payload then say which CloudEvents type and topic they are for.
     if (event_type := getattr(model, "TYPE", None)) is not None:
         schema["x-cloudevents-type"] = event_type
-        schema["x-kafka-topic"] = model.TOPIC
+        schema["x-kafka-topic"] = getattr(model, "TOPIC", None)
 
 
 class Message(Contract):

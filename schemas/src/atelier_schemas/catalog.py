@@ -9,10 +9,8 @@ from uuid import UUID
 from pydantic import Field
 
 from .base import Contract, Message, example_of
-from .registration import Language
 from .topics import CATALOG_EVENTS
-
-Topic = Literal["online_visibility", "social_media", "seo", "e_commerce", "digital_marketing", "coaching", "other"]
+from .vocabulary import Language, Topic
 
 
 class Titles(Contract):

@@ -8,9 +8,10 @@ from uuid import UUID
 from pydantic import Field, TypeAdapter, ValidationInfo, WithJsonSchema, model_validator
 
 from .base import _PRODUCING, Contract, Message, _name_type_and_topic, example_of
-from .limits import PROFILES, Company, Email, PersonName, Phone, StationId, registrant_problem
-from .registration import Language, Participant
+from .limits import Company, Email, PersonName, Phone, StationId, registrant_problem
+from .registration import Participant
 from .topics import REGISTRATION_COMMANDS
+from .vocabulary import PROFILES, Language
 
 # The purpose a cancellation's proof is sealed for (atelier_platform.sealed): only registration opens it.
 CANCEL_PROOF_PURPOSE = "cancel-proof"

@@ -132,7 +132,7 @@ class _Comparison:
             return [self._shape(side, item) for item in schema]
         if not isinstance(schema, dict):
             return schema
-        shape = {}
+        shape: dict[str, Any] = {}
         for key, value in self._resolve(side, schema).items():
             if key in NAMED_SCHEMAS:  # field names, never annotations, even a field called "title"
                 shape[key] = {name: self._shape(side, v) for name, v in value.items()}

@@ -29,7 +29,6 @@ ROOM_MAX_LENGTH = 100
 REASON_MAX_LENGTH = 500
 PHONE_PATTERN = r"^\+?[0-9 ()./-]{6,40}$"
 STATION_ID_PATTERN = r"^\d{9}$"
-PROFILES = ("entrepreneur", "student", "job_seeker", "other")
 # One line of text: no C0 or C1 control character (NUL, line breaks and tabs included). A pattern rather
 # than a validator, so the JSON Schemas carry the rule; a lone surrogate fails it too (it is no text).
 LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
@@ -37,14 +36,14 @@ LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 LINES_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 
 
-def line(max_length: int, min_length: int = 0) -> object:
+def line(max_length: int, min_length: int = 0) -> StringConstraints:
     """One line of free text within `max_length` characters."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=LINE_PATTERN)]
+    return StringConstraints(min_length=min_length, max_length=max_length, pattern=LINE_PATTERN)
 
 
-def lines(max_length: int, min_length: int = 0) -> object:
+def lines(max_length: int, min_length: int = 0) -> StringConstraints:
     """Free text of several lines within `max_length` characters."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=LINES_PATTERN)]
+    return StringConstraints(min_length=min_length, max_length=max_length, pattern=LINES_PATTERN)
 
 
 # Sessions are planned from a year back (corrections) to two years ahead; a date filter stays within this
@@ -91,12 +90,12 @@ Email = Annotated[str, AfterValidator(deliverable_email), _EMAIL_SCHEMA]
 EventEmail = Annotated[str, AfterValidator(email_as_sent), _EMAIL_SCHEMA]
 SessionTime = Annotated[AwareDatetime, AfterValidator(within_session_window)]
 Day = Annotated[date, AfterValidator(within_century)]
-PersonName = line(NAME_MAX_LENGTH, min_length=1)
-Company = line(COMPANY_MAX_LENGTH)
-Title = line(TITLE_MAX_LENGTH, min_length=1)
-Description = lines(DESCRIPTION_MAX_LENGTH, min_length=1)
-Room = line(ROOM_MAX_LENGTH, min_length=1)
-Reason = line(REASON_MAX_LENGTH, min_length=1)
+PersonName = Annotated[str, line(NAME_MAX_LENGTH, min_length=1)]
+Company = Annotated[str, line(COMPANY_MAX_LENGTH)]
+Title = Annotated[str, line(TITLE_MAX_LENGTH, min_length=1)]
+Description = Annotated[str, lines(DESCRIPTION_MAX_LENGTH, min_length=1)]
+Room = Annotated[str, line(ROOM_MAX_LENGTH, min_length=1)]
+Reason = Annotated[str, line(REASON_MAX_LENGTH, min_length=1)]
 Phone = Annotated[str, StringConstraints(max_length=40, pattern=PHONE_PATTERN)]
 StationId = Annotated[str, StringConstraints(pattern=STATION_ID_PATTERN)]
 

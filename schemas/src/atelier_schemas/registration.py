@@ -11,8 +11,18 @@ from pydantic import Field
 from .base import Contract, Message, example_of
 from .limits import EventEmail
 from .topics import REGISTRATION_EVENTS
+from .vocabulary import Language
 
-Language = Literal["fr", "nl", "en"]
+CancelledBy = Literal["participant", "organiser"]
+ActiveStatus = Literal["confirmed", "waitlisted"]  # what a registration holds until it is cancelled
+RejectionReason = Literal[
+    "unknown_session",
+    "unknown_registration",
+    "session_cancelled",
+    "session_started",
+    "already_registered",
+    "invalid",
+]
 
 
 class Participant(Contract):
@@ -99,16 +109,14 @@ class RegistrationCancelled(RegistrationFacts):
     TYPE = "be.atelier.registration.cancelled.v1"
     TOPIC = REGISTRATION_EVENTS
 
-    cancelled_by: Literal["participant", "organiser"] = Field(
+    cancelled_by: CancelledBy = Field(
         description="Who cancelled: the participant, or the organiser (e.g. the session was cancelled).",
         examples=["organiser"],
     )
     reason: str | None = Field(
         default=None, description="The organiser's reason, shown to the participant.", examples=["Trainer ill"]
     )
-    previous_status: Literal["confirmed", "waitlisted"] = Field(
-        description="What the registration was before.", examples=["confirmed"]
-    )
+    previous_status: ActiveStatus = Field(description="What the registration was before.", examples=["confirmed"])
 
 
 class RegistrationRejected(Message):
@@ -123,14 +131,7 @@ class RegistrationRejected(Message):
         description="The registration concerned, when there is one.",
         examples=["0b9d6f4e-5c1a-4e2b-8f3d-7a6c5b4e3d2c"],
     )
-    reason: Literal[
-        "unknown_session",
-        "unknown_registration",
-        "session_cancelled",
-        "session_started",
-        "already_registered",
-        "invalid",
-    ] = Field(description="Why, as a stable code.", examples=["already_registered"])
+    reason: RejectionReason = Field(description="Why, as a stable code.", examples=["already_registered"])
     detail: str = Field(description="Why, in words.", examples=["this email already holds a seat in this session"])
 
     def key(self) -> str:

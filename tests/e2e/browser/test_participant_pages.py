@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from atelier_devkit.api import create_session
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from support import independent_mail
-from support.api import create_session
 from support.browser import (
     ARTIFACTS,
     AXE,

@@ -85,14 +85,23 @@ def render(doc: Document) -> str:
 
 
 class _Rendered:
-    """What FastStream's page template reads from a specification."""
+    """A finished document as FastStream's page template reads a specification."""
 
     def __init__(self, doc: Document) -> None:
         self.doc = doc
-        self.title = doc["info"]["title"]
+
+    @property
+    def title(self) -> str:
+        return str(self.doc["info"]["title"])
 
     def to_json(self) -> str:
         return json.dumps(self.doc)
+
+    def to_jsonable(self) -> Document:
+        return self.doc
+
+    def to_yaml(self) -> str:
+        return self.to_json()  # JSON is YAML
 
 
 def _one_message_per_type(doc: Document) -> Document:

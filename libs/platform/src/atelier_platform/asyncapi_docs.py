@@ -24,7 +24,8 @@ SYSTEM = "atelier"
 def documented_app(service: str) -> FastAPI:
     app_module = importlib.import_module(f"{service}.app")
     config = importlib.import_module(f"{service}.config")
-    return app_module.create_app(config.Settings.model_construct())
+    app: FastAPI = app_module.create_app(config.Settings.model_construct())
+    return app
 
 
 def documents(services: Sequence[str]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from pydantic import Field
@@ -41,10 +42,10 @@ class PoolTimeouts(BaseSettings):
     )
 
 
-class Pool(asyncpg.Pool):
+class Pool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg ships no type information
     """An asyncpg pool whose `acquire()` gives up after the acquire timeout instead of waiting for ever."""
 
-    def __init__(self, *args, acquire_timeout: float, **kwargs) -> None:
+    def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._acquire_timeout = acquire_timeout
 

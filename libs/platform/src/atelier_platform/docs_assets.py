@@ -44,13 +44,16 @@ def serve_docs_offline(app: FastAPI) -> None:
         return
     app.mount(f"{PREFIX}/swagger", StaticFiles(directory=root / SWAGGER_UI, check_dir=False))
     app.mount(f"{PREFIX}/asyncapi", StaticFiles(directory=root / ASYNCAPI_COMPONENT, check_dir=False))
+    docs_url, openapi_url = app.docs_url, app.openapi_url
+    if docs_url is None or openapi_url is None:  # an app without a Swagger page (the participant pages)
+        return
     asyncapi_page = _take_route(app, "/asyncapi")
-    _take_route(app, app.docs_url)
+    _take_route(app, docs_url)
 
-    @app.get(app.docs_url, include_in_schema=False)
+    @app.get(docs_url, include_in_schema=False)
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url,
+            openapi_url=openapi_url,
             title=f"{app.title} - Swagger UI",
             swagger_js_url=f"{PREFIX}/swagger/{SWAGGER_JS}",
             swagger_css_url=f"{PREFIX}/swagger/{SWAGGER_CSS}",

@@ -52,9 +52,10 @@ def document_body_refusals(app: FastAPI, limit: int) -> None:
                         responses = operation.setdefault("responses", {})
                         responses.setdefault("400", {"description": "The body is not JSON"})
                         responses.setdefault("413", {"description": f"The body is over {limit} bytes"})
+            return document
         return app.openapi_schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to change the document
 
 
 async def validation_problem(request: Request, error: Exception) -> JSONResponse:

@@ -7,13 +7,14 @@ import sys
 from contextvars import ContextVar
 
 import structlog
+from structlog.typing import EventDict, Processor
 
 from .error_text import RedactedTraceback
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
 
-def _add_correlation_id(_: object, __: str, event_dict: dict) -> dict:
+def _add_correlation_id(_: object, __: str, event_dict: EventDict) -> EventDict:
     cid = correlation_id.get()
     if cid is not None:
         event_dict.setdefault("correlation_id", cid)
@@ -25,7 +26,7 @@ tracebacks = structlog.processors.ExceptionRenderer(RedactedTraceback())
 
 
 def configure(service: str, level: str = "INFO") -> None:
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -144,7 +144,7 @@ def _process_registry() -> CollectorRegistry:
     if not os.environ.get(MULTIPROCESS_DIR):
         return REGISTRY
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # registers itself
     return registry
 
 

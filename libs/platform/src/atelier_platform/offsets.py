@@ -22,7 +22,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 log = structlog.get_logger(__name__)
 
 
-class HandledOffsets(ConsumerRebalanceListener):
+class HandledOffsets(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no type information
     def __init__(self, interval: float) -> None:
         self._interval = interval
         self._pending: dict[TopicPartition, int] = {}

@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 import structlog
 from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
 from atelier_schemas import Message, to_cloud_event
 
 from .errors import UNPUBLISHABLE, Unpublishable, outage, unpublishable
@@ -41,7 +43,7 @@ async def append(conn: asyncpg.Connection, message: Message, *, source: str) -> 
 
 async def append_many(
     conn: asyncpg.Connection,
-    messages: list[Message],
+    messages: Sequence[Message],
     *,
     source: str,
     correlation_ids: list[str | None] | None = None,
@@ -166,7 +168,7 @@ class OutboxRelay:
         self, rows: list[asyncpg.Record]
     ) -> tuple[list[int], list[tuple[asyncpg.Record, str]], BaseException | None]:
         """Publish `rows` in order: (positions sent, rows quarantined with why, the error that stopped us)."""
-        deliveries: list[tuple[asyncpg.Record, asyncio.Future]] = []
+        deliveries: list[tuple[asyncpg.Record, asyncio.Future[RecordMetadata]]] = []
         quarantined: list[tuple[asyncpg.Record, str]] = []
         failure: BaseException | None = None
         try:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
 
 from .errors import breaks_producer
 from .kafka_client import client_args
@@ -57,14 +58,17 @@ class Producer:
 
     async def send(
         self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Headers = ()
-    ) -> asyncio.Future:
+    ) -> asyncio.Future[RecordMetadata]:
         """Queue one record; the future is done once Kafka has it. Raises for a record that cannot be queued."""
         producer = await self._started()
         try:
-            return await producer.send(topic, value=value, key=key, headers=list(headers))
+            queued: asyncio.Future[RecordMetadata] = await producer.send(
+                topic, value=value, key=key, headers=list(headers)
+            )
         except KafkaError as exc:
             await self._discard_if_broken(producer, exc)
             raise
+        return queued
 
     async def send_and_wait(
         self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Headers = ()

@@ -20,7 +20,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -126,7 +126,9 @@ async def _replay_letters_of(bootstrap_servers: str, dlq_topic: str, group: str,
             await producer.stop()
 
 
-async def _read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]):
+async def _read_to_end(
+    consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
+) -> AsyncIterator[tuple[TopicPartition, list[ConsumerRecord]]]:
     """Batches of records, per partition, up to the end each partition had at the start."""
     end = await consumer.end_offsets(partitions)
     while pending := [tp for tp in partitions if await consumer.position(tp) < end[tp]]:

@@ -51,3 +51,6 @@ class ServiceSettings(KafkaClientSettings, TrustedProxies):
         default=False, description="Apply migrations before serving; off where a Job applies them once"
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL"))
+    # Read with the service's prefix (REGISTRATION_DATABASE_URL, TICKETING_PORT, ...); each service sets its port.
+    database_url: str
+    port: int

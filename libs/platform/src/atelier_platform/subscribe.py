@@ -60,7 +60,7 @@ def subscribe(
 
     # The AsyncAPI document shows the body as any type the topic carries; it is never validated
     # here, since EventConsumer reads the raw record and decides what a bad one deserves.
-    handle.__annotations__["message"] = SkipValidation[payload_of(topic)]
+    handle.__annotations__["message"] = SkipValidation[payload_of(topic)]  # type: ignore[misc]  # made at run time
     handle.__name__ = "on_" + topic.replace(".", "_").removesuffix("s")
     broker.subscriber(
         topic,

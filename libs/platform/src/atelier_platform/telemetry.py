@@ -10,16 +10,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
+from opentelemetry.util.types import Attributes
 
 TRACEPARENT = "traceparent"
 _tracer = trace.get_tracer("atelier")
@@ -44,7 +46,7 @@ def install(app: FastAPI, broker: KafkaBroker, service: str) -> None:
         )
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         trace.set_tracer_provider(provider)
-        AsyncPGInstrumentor().instrument()
+        AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"])
     broker.add_middleware(KafkaTelemetryMiddleware())
 
@@ -52,7 +54,16 @@ def install(app: FastAPI, broker: KafkaBroker, service: str) -> None:
 class RequestsAndRecords(Sampler):
     """A trace starts at an HTTP request or a consumed record, never at a background poll's query."""
 
-    def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None):
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: trace.SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[trace.Link] | None = None,
+        trace_state: trace.TraceState | None = None,
+    ) -> SamplingResult:
         if kind in (trace.SpanKind.SERVER, trace.SpanKind.CONSUMER):
             return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, trace_state)
         return SamplingResult(Decision.DROP, None, trace_state)
@@ -84,7 +95,7 @@ def span_under(name: str, traceparent: str | None, kind: trace.SpanKind = trace.
 
 def relayed_headers(stored: str, topic: str) -> dict[str, str]:
     """An outbox row's headers (stored as JSON) as published: its `traceparent` now names the relay's span."""
-    headers = json.loads(stored)
+    headers: dict[str, str] = json.loads(stored)
     if TRACEPARENT not in headers or not enabled():
         return headers
     with span_under(f"{topic} publish", headers[TRACEPARENT], trace.SpanKind.PRODUCER):

@@ -3,5 +3,4 @@ from atelier_platform.serve import run_service
 from .app import create_app
 from .config import MIGRATIONS, Settings
 
-settings = Settings()
-run_service("notifications", settings, settings.database_url, MIGRATIONS, lambda: create_app(settings), settings.port)
+run_service("notifications", Settings, create_app, MIGRATIONS)

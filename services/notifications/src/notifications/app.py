@@ -1,18 +1,9 @@
-"""Wires the notifications service: settings, runtime, subscribers, delivery, reminders, admin API."""
+"""Wires the notifications service: what it consumes and publishes, its handlers, delivery, reminders, admin API."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
-
 from atelier_platform.anonymise import scrub_late_events
-from atelier_platform.asyncapi import declare_publishers
-from atelier_platform.consumer import EventConsumer
-from atelier_platform.docs_assets import serve_docs_offline
-from atelier_platform.http import install_common
-from atelier_platform.input_rules import install_input_rules
-from atelier_platform.runtime import Runtime, create_broker, open_runtime
-from atelier_platform.subscribe import subscribe
+from atelier_platform.service_app import Consumes, create_service_app
 from atelier_schemas.topics import CATALOG_EVENTS, NOTIFICATIONS_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
@@ -26,42 +17,22 @@ from .reminders import ReminderScheduler
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    broker = create_broker(settings.kafka_bootstrap_servers)
-    declare_publishers(broker, NOTIFICATIONS_EVENTS)
-    app = FastAPI(title="Atelier notifications", version="0.1.0")
-    for topic in (REGISTRATION_EVENTS, CATALOG_EVENTS, TICKETING_EVENTS):
-        subscribe(broker, topic, settings.consumer_group, lambda: app.state.consumer, settings.kafka_consumer_batch_max)
     deliverer = Deliverer(settings)
-    app.state.deliverer = deliverer  # its counters, for the metrics
     scheduler = ReminderScheduler(settings.poll_seconds, on_queued=deliverer.wake)
-
-    def start_consumer(runtime: Runtime) -> None:
-        app.state.consumer = EventConsumer(
+    app = create_service_app(
+        "notifications",
+        settings,
+        version="0.1.0",
+        publishes=[NOTIFICATIONS_EVENTS],
+        consumes=Consumes(
+            topics=[REGISTRATION_EVENTS, CATALOG_EVENTS, TICKETING_EVENTS],
             group=settings.consumer_group,
-            pool=runtime.pool,
-            producer=runtime.producer,
-            handlers=scrub_late_events(handlers(settings.reminder_before), erasure.scrub),
-            after_commit=deliverer.wake,
-        )
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(
-            database_url=settings.database_url,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            broker=broker,
-            workers=[deliverer.run, scheduler.run],
-            purges=erasure.PURGES,
-            before_start=start_consumer,
-        ) as runtime:
-            app.state.runtime = runtime
-            yield
-
-    app.router.lifespan_context = lifespan
-    app.state.settings = settings
-    app.state.broker = broker
-    app.include_router(router)
-    install_common(app, "notifications")
-    install_input_rules(app)
-    serve_docs_offline(app)
+            handlers=lambda: scrub_late_events(handlers(settings.reminder_before), erasure.scrub),
+            after_commit=deliverer.wake,  # a handled event queues messages to send
+        ),
+        routers=[router],
+        workers=[deliverer.run, scheduler.run],
+        purges=erasure.PURGES,
+    )
+    app.state.deliverer = deliverer  # its counters, for the metrics
     return app

@@ -1,7 +1,5 @@
 """Where every session takes place: the centre inside Brussels-Central station."""
 
-LANGUAGES = ("fr", "nl", "en")
-
 STATION = {"fr": "Bruxelles-Central", "nl": "Brussel-Centraal", "en": "Brussels-Central"}
 
 ADDRESS = {

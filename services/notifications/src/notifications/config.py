@@ -12,7 +12,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore")
 
-    database_url: str
     port: int = 8003
     admin_token: SecretStr = Field(min_length=16, description="Bearer token of GET /admin/messages")
     manage_link_key: SecretStr = Field(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from atelier_platform.http import bearer_token
 from fastapi import APIRouter, Depends, Query, Request
@@ -46,7 +46,7 @@ class MessagesOut(BaseModel):
     dependencies=[Depends(require_admin)],
     responses={401: {"description": "No token"}, 403: {"description": "Wrong token"}},
 )
-async def list_messages(registration_id: Annotated[uuid.UUID, Query()], request: Request) -> dict:
+async def list_messages(registration_id: Annotated[uuid.UUID, Query()], request: Request) -> dict[str, Any]:
     pool = request.app.state.runtime.pool
     messages = await pool.fetch(
         "SELECT message_id, kind, status, subject, attempts, last_error, created_at, sent_at,"
@@ -73,7 +73,7 @@ class RequeuedOut(BaseModel):
     dependencies=[Depends(require_admin)],
     responses={401: {"description": "No token"}, 403: {"description": "Wrong token"}},
 )
-async def requeue(request: Request, registration_id: Annotated[uuid.UUID | None, Query()] = None) -> dict:
+async def requeue(request: Request, registration_id: Annotated[uuid.UUID | None, Query()] = None) -> dict[str, int]:
     """Send failed messages again (of one registration, or all), each with a new time window, e.g. after
     fixing the SMTP settings or an address. They keep their Message-ID."""
     return {"requeued": await requeue_failed(request.app.state.runtime.pool, registration_id)}

@@ -55,7 +55,8 @@ def session_entry(
     # The VTIMEZONE lets any client read the local times right; the years around the session are enough.
     calendar.add_component(brussels_time_zone(starts_at.year - 1, ends_at.year + 1))
     calendar.add_component(event)
-    return calendar.to_ical().decode()
+    ical: bytes = calendar.to_ical()
+    return ical.decode()
 
 
 def method(cancelled: bool) -> str:

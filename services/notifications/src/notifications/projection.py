@@ -187,7 +187,8 @@ async def drop_unsent_voucher_email(
 
 
 async def voucher_code(conn: asyncpg.Connection, voucher_id: uuid.UUID) -> str | None:
-    return await conn.fetchval("SELECT code FROM vouchers WHERE voucher_id = $1", voucher_id)
+    code: str | None = await conn.fetchval("SELECT code FROM vouchers WHERE voucher_id = $1", voucher_id)
+    return code
 
 
 async def rebook(conn: asyncpg.Connection, session: ScheduledSession) -> list[Rebooking]:

@@ -69,9 +69,9 @@ def origin_label(context: dict[str, Any], language: str) -> str:
     """The departure station in the reader's language, falling back to the other one, then to its id."""
     fr, nl = context.get("origin_name_fr"), context.get("origin_name_nl")
     if language == "fr":
-        return fr or nl or context["origin_station_id"]
+        return str(fr or nl or context["origin_station_id"])
     if language == "nl":
-        return nl or fr or context["origin_station_id"]
+        return str(nl or fr or context["origin_station_id"])
     names = list(dict.fromkeys(n for n in (nl, fr) if n))
     return " / ".join(names) or context["origin_station_id"]
 

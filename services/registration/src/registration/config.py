@@ -13,7 +13,6 @@ LOCAL_WEB_URL = "http://127.0.0.1:8000"
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRATION_", extra="ignore")
 
-    database_url: str
     port: int = 8001
     admin_token: SecretStr = Field(min_length=16, description="Bearer token of the admin API")
     consumer_group: str = Field(default="registration", description="Kafka consumer group of the command consumer")
@@ -22,8 +21,8 @@ class Settings(ServiceSettings):
         validation_alias=AliasChoices("ATELIER_ENVIRONMENT"),
         description="`local` on a laptop or CI; anything else (staging, production) requires `public_url`",
     )
-    public_url: str | None = Field(
-        default=None, description="Address the participant pages (services/web) really serve: base of the email links"
+    public_url: str = Field(
+        default="", description="Address the participant pages (services/web) really serve: base of the email links"
     )
     yearly_target: int = Field(default=10_000, gt=0, description="People to train this year")
     intake_max_waiting: int = Field(
@@ -59,7 +58,7 @@ class Settings(ServiceSettings):
     @model_validator(mode="after")
     def _public_url_outside_local(self) -> "Settings":
         """A link to a guessed address would reach participants' inboxes: refuse to start instead."""
-        if self.public_url is None:
+        if not self.public_url:
             if self.environment != "local":
                 raise ValueError(f"REGISTRATION_PUBLIC_URL is required when ATELIER_ENVIRONMENT={self.environment}")
             self.public_url = LOCAL_WEB_URL

@@ -10,15 +10,7 @@ from pydantic_settings import SettingsConfigDict
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class DatabaseSettings(ServiceSettings):
-    """All that the station import needs."""
-
-    model_config = SettingsConfigDict(env_prefix="TICKETING_", extra="ignore")
-
-    database_url: str
-
-
-class Settings(DatabaseSettings):
+class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TICKETING_", extra="ignore")
 
     port: int = 8002

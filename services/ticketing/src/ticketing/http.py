@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from . import clock, station_store, vouchers
 from .codes import normalise
 from .scanning import Verdict, scan
+from .signing import VoucherSigner
 
 router = APIRouter()
 
@@ -94,7 +95,7 @@ class RegistrationVoucherOut(BaseModel):
     voucher: VoucherOut | None = None
     void_reason: str | None = None
     qr_payload: str | None = Field(default=None, description="What the voucher's QR code holds (signed), while issued")
-    rejected_reason: Literal["no_origin_station", "unknown_station"] | None = None
+    rejected_reason: vouchers.RejectionReason | None = None
 
 
 @router.get(
@@ -171,4 +172,5 @@ async def search_stations(
 @router.get("/keys", tags=["vouchers"])
 async def signing_keys(request: Request) -> dict[str, Any]:
     """The public key that verifies voucher QR payloads, as a JSON Web Key Set (Ed25519)."""
-    return request.app.state.signer.jwks()
+    signer: VoucherSigner = request.app.state.signer
+    return signer.jwks()

@@ -6,11 +6,12 @@ service is loaded again. Vouchers already issued keep the names they were issued
 
 from __future__ import annotations
 
-import asyncio
+import sys
 from pathlib import Path
 
 import asyncpg
 import structlog
+from atelier_platform.serve import database_url
 
 from . import station_store
 from .station_files import read_station_file
@@ -39,8 +40,15 @@ async def replace_stations(database_url: str, stations: list[Station]) -> None:
         await conn.close()
 
 
-def import_stations(database_url: str, path: Path | None) -> None:
-    """Replace the stations table with the stations of `path`, or with the shipped list."""
-    stations = stations_from(path)
-    asyncio.run(replace_stations(database_url, stations))
-    log.info("stations imported", count=len(stations), source=str(path or "shipped list"))
+async def import_stations_command(args: list[str]) -> int:
+    """Replace the stations table with the stations of the file named in `args`, or with the shipped list.
+    An unreadable or refused file leaves the current list and exits 1."""
+    path = Path(args[0]) if args else None
+    try:
+        stations = stations_from(path)
+        await replace_stations(database_url("ticketing"), stations)
+    except (OSError, ValueError) as exc:
+        log.error("stations not imported", error=str(exc))
+        return 1
+    sys.stdout.write(f"imported {len(stations)} stations from {path or 'the shipped list'}\n")
+    return 0

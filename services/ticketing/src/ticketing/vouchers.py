@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Literal
 
 import asyncpg
 from atelier_platform import locks
 from atelier_schemas import TicketIssued
+
+RejectionReason = Literal["no_origin_station", "unknown_station"]  # why a registration got no voucher
 
 _REGISTRATION_LOCKS = locks.TICKETING_REGISTRATION
 
@@ -84,10 +87,11 @@ async def void(
 
 async def issued_for_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> list[asyncpg.Record]:
     """The session's vouchers still to be used, in registration order (the order their locks are taken)."""
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT registration_id FROM vouchers WHERE session_id = $1 AND status = 'issued' ORDER BY registration_id",
         session_id,
     )
+    return rows
 
 
 async def record_rejection(
@@ -116,7 +120,9 @@ async def by_code(
     )
 
 
-async def of_registration(pool: asyncpg.Pool, registration_id: uuid.UUID) -> tuple[asyncpg.Record | None, str | None]:
+async def of_registration(
+    pool: asyncpg.Pool, registration_id: uuid.UUID
+) -> tuple[asyncpg.Record | None, RejectionReason | None]:
     """The registration's current voucher (the last of its replacements), else why it has none (a rejection
     reason), else (None, None): not yet."""
     voucher = await pool.fetchrow(
@@ -127,7 +133,9 @@ async def of_registration(pool: asyncpg.Pool, registration_id: uuid.UUID) -> tup
     )
     if voucher is not None:
         return voucher, None
-    reason = await pool.fetchval("SELECT reason FROM voucher_rejections WHERE registration_id = $1", registration_id)
+    reason: RejectionReason | None = await pool.fetchval(
+        "SELECT reason FROM voucher_rejections WHERE registration_id = $1", registration_id
+    )
     return None, reason
 
 

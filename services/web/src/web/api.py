@@ -16,10 +16,13 @@ class Unavailable(Exception):
         self.busy = busy
 
 
+Json = dict[str, Any]  # an object as the APIs answer it
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
-    body: Any
+    body: Any  # JSON: an object, or a list of them
 
 
 class Services:
@@ -32,14 +35,15 @@ class Services:
         await self._registration.aclose()
         await self._ticketing.aclose()
 
-    async def sessions(self, **filters: str) -> list[dict]:
-        return (await self._call(self._registration, "GET", "/sessions", params=filters)).body
+    async def sessions(self, **filters: str) -> list[Json]:
+        sessions: list[Json] = (await self._call(self._registration, "GET", "/sessions", params=filters)).body
+        return sessions
 
-    async def session(self, session_id: str) -> dict | None:
+    async def session(self, session_id: str) -> Json | None:
         answer = await self._call(self._registration, "GET", f"/sessions/{session_id}")
         return answer.body if answer.status == 200 else None
 
-    async def register(self, session_id: str, body: dict, idempotency_key: str, client: str) -> Answer:
+    async def register(self, session_id: str, body: Json, idempotency_key: str, client: str) -> Answer:
         """`client`: the participant's address, for registration's limit per address (it trusts this proxy)."""
         return await self._call(
             self._registration,
@@ -49,7 +53,7 @@ class Services:
             headers={"Idempotency-Key": idempotency_key, "X-Forwarded-For": client},
         )
 
-    async def registration(self, registration_id: str, token: str) -> dict | None:
+    async def registration(self, registration_id: str, token: str) -> Json | None:
         path = f"/registrations/{registration_id}"
         answer = await self._call(self._registration, "GET", path, params={"token": token})
         return answer.body if answer.status == 200 else None
@@ -63,12 +67,14 @@ class Services:
             headers={"Idempotency-Key": idempotency_key},
         )
 
-    async def voucher(self, registration_id: str) -> dict | None:
+    async def voucher(self, registration_id: str) -> Json | None:
         answer = await self._call(self._ticketing, "GET", f"/registrations/{registration_id}/voucher")
         return answer.body if answer.status == 200 else None
 
-    async def stations(self, query: str) -> list[dict]:
-        return (await self._call(self._ticketing, "GET", "/stations", params={"q": query[:100], "limit": 10})).body
+    async def stations(self, query: str) -> list[Json]:
+        answer = await self._call(self._ticketing, "GET", "/stations", params={"q": query[:100], "limit": 10})
+        stations: list[Json] = answer.body
+        return stations
 
     async def _call(self, client: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> Answer:
         try:

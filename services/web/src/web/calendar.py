@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from icalendar import Calendar, Event
 
 from . import formatting, texts
 
 
-def entry(registration_id: str, session: dict, language: str, *, cancelled: bool) -> bytes:
+def entry(registration_id: str, session: dict[str, Any], language: str, *, cancelled: bool) -> bytes:
     event = Event()
     event.add("uid", f"{registration_id}@atelier.brussels")
     event.add("dtstamp", datetime.now(UTC))
@@ -22,4 +23,5 @@ def entry(registration_id: str, session: dict, language: str, *, cancelled: bool
     calendar.add("prodid", "-//Atelier Brussels-Central//web//EN")
     calendar.add("version", "2.0")
     calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical

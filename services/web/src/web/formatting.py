@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -26,14 +27,14 @@ def time(value: str | datetime, language: str) -> str:
     return format_time(local(value), "HH:mm", locale=LOCALES[language])
 
 
-def title(session: dict, language: str) -> str:
-    return session[f"title_{language}"]
+def title(session: dict[str, Any], language: str) -> str:
+    return str(session[f"title_{language}"])
 
 
-def station_label(station: dict, language: str) -> str:
+def station_label(station: dict[str, Any], language: str) -> str:
     """One name in fr or nl; both in English unless they are the same."""
     if language in ("fr", "nl"):
-        return station[f"name_{language}"]
+        return str(station[f"name_{language}"])
     names = dict.fromkeys((station["name_fr"], station["name_nl"]))
     return " / ".join(names)
 

@@ -9,22 +9,24 @@ from typing import Any
 
 import segno
 from atelier_platform.ratelimit import client_address
+from atelier_schemas.vocabulary import LANGUAGES, PROFILES, TOPICS
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from . import calendar, formatting, texts
-from .api import Services, Unavailable
+from .api import Json, Services, Unavailable
 from .registration_form import FormInput, errors_from_api, read_form, resolve_station
 
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes .html
-templates.env.globals.update(fmt=formatting, topics=texts.TOPICS, profiles=texts.PROFILES, languages=texts.LANGUAGES)
+templates.env.globals.update(fmt=formatting, topics=TOPICS, profiles=PROFILES, languages=LANGUAGES)
 MANAGE_COOKIE = "manage"
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services
+    found: Services = request.app.state.services
+    return found
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -32,7 +34,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     response = templates.TemplateResponse(
         request, template, {"lang": language, "t": texts.WORDS[language], **context}, status_code=status_code
     )
-    if request.query_params.get("lang") in texts.LANGUAGES:
+    if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(texts.COOKIE, language, max_age=365 * 24 * 3600, samesite="lax")
     return response
 
@@ -43,8 +45,8 @@ def secure(request: Request) -> bool:
 
 @router.get("/", response_class=HTMLResponse)
 async def programme(request: Request, topic: str = "", language: str = "", day: str = "") -> HTMLResponse:
-    filters = {"topic": topic} if topic in texts.TOPICS else {}
-    if language in texts.LANGUAGES:
+    filters = {"topic": topic} if topic in TOPICS else {}
+    if language in LANGUAGES:
         filters["language"] = language
     if formatting.is_date(day):
         filters["date_from"] = filters["date_to"] = day
@@ -99,7 +101,7 @@ def keep_token(request: Request, response: Response, registration_id: str, token
     )
 
 
-async def own_registration(request: Request, registration_id: uuid.UUID) -> tuple[dict | None, str]:
+async def own_registration(request: Request, registration_id: uuid.UUID) -> tuple[Json | None, str]:
     token = request.cookies.get(MANAGE_COOKIE, "")
     if not token:
         return None, token
@@ -167,6 +169,8 @@ async def calendar_file(request: Request, registration_id: uuid.UUID) -> Respons
     if registration is None:
         return Response(status_code=404)
     session = await services(request).session(registration["session_id"])
+    if session is None:
+        return Response(status_code=404)
     lang = texts.language_of(request)
     body = calendar.entry(str(registration_id), session, lang, cancelled=registration["status"] == "cancelled")
     return Response(

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from starlette.requests import Request
 
 from . import formatting
-from .api import Answer, Services
+from .api import Answer, Json, Services
 
 # The API's refusals (409/404 detail texts are stable) as the words the form shows.
 REFUSALS = {
@@ -41,7 +41,7 @@ class FormInput:
     station_query: str = ""
     origin_station_id: str = ""
 
-    def api_body(self) -> dict:
+    def api_body(self) -> Json:
         body = asdict(self)
         del body["station_query"]
         for optional in ("phone", "company", "origin_station_id"):
@@ -73,7 +73,7 @@ async def read_form(request: Request) -> tuple[FormInput, str]:
     return form, text("idempotency_key")[:200] or str(uuid.uuid4())
 
 
-async def resolve_station(api: Services, form: FormInput, language: str) -> tuple[dict[str, str], list[dict]]:
+async def resolve_station(api: Services, form: FormInput, language: str) -> tuple[dict[str, str], list[Json]]:
     """Without the page's script, the station is a typed name: find it, or offer the candidates to choose from."""
     if not form.wants_voucher or form.origin_station_id:
         return {}, []

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from atelier_schemas.vocabulary import LANGUAGES
 from starlette.requests import Request
 
-LANGUAGES = ("fr", "nl", "en")
 DEFAULT = "fr"
 COOKIE = "lang"
 
@@ -314,5 +314,3 @@ WORDS: dict[str, dict[str, str]] = {
         "topic_other": "Other",
     },
 }
-TOPICS = ("online_visibility", "social_media", "seo", "e_commerce", "digital_marketing", "coaching", "other")
-PROFILES = ("entrepreneur", "student", "job_seeker", "other")

@@ -8,16 +8,18 @@ import asyncpg
 
 
 async def subject_key(conn: asyncpg.Connection) -> bytes:
-    return await conn.fetchval("SELECT key FROM erasure_key")
+    found: bytes = await conn.fetchval("SELECT key FROM erasure_key")
+    return found
 
 
 async def registrations_of(conn: asyncpg.Connection, email: str) -> list[asyncpg.Record]:
     """Every registration under this address, whatever its status, locked."""
-    return await conn.fetch(
+    found: list[asyncpg.Record] = await conn.fetch(
         "SELECT id, name, email, phone, company FROM registrations WHERE lower(email) = lower($1)"
         " ORDER BY created_at FOR UPDATE",
         email,
     )
+    return found
 
 
 async def anonymise_registrations(
@@ -52,13 +54,15 @@ async def forget_answers(conn: asyncpg.Connection, registration_ids: list[uuid.U
 
 
 async def latest_for(conn: asyncpg.Connection, subject_hash: bytes) -> uuid.UUID | None:
-    return await conn.fetchval(
+    found: uuid.UUID | None = await conn.fetchval(
         "SELECT id FROM erasures WHERE subject_hash = $1 ORDER BY requested_at DESC LIMIT 1", subject_hash
     )
+    return found
 
 
 async def by_command(conn: asyncpg.Connection, command_id: uuid.UUID) -> uuid.UUID | None:
-    return await conn.fetchval("SELECT id FROM erasures WHERE command_id = $1", command_id)
+    found: uuid.UUID | None = await conn.fetchval("SELECT id FROM erasures WHERE command_id = $1", command_id)
+    return found
 
 
 async def record(

@@ -20,7 +20,9 @@ async def insert(conn: asyncpg.Connection, table: str, fields: dict[str, Any]) -
     )
 
 
-async def update_row(conn: asyncpg.Connection, table: str, row_id: uuid.UUID, changes: dict) -> asyncpg.Record | None:
+async def update_row(
+    conn: asyncpg.Connection, table: str, row_id: uuid.UUID, changes: dict[str, Any]
+) -> asyncpg.Record | None:
     """Set the changed columns (names come from the API's validated models, never from raw input)."""
     if not changes:
         return await conn.fetchrow(f"SELECT * FROM {table} WHERE id = $1", row_id)
@@ -79,7 +81,7 @@ async def list_sessions(
     """Upcoming scheduled sessions matching the filter, soonest first."""
     start = datetime.combine(date_from, time(), BRUSSELS) if date_from else None
     end = datetime.combine(date_to + timedelta(days=1), time(), BRUSSELS) if date_to else None
-    return await pool.fetch(
+    rows: list[asyncpg.Record] = await pool.fetch(
         "SELECT *, capacity - seats_taken AS seats_left, waiting AS waitlist_length FROM sessions"
         " WHERE status = 'scheduled' AND ends_at > now()"
         " AND ($1::timestamptz IS NULL OR starts_at >= $1) AND ($2::timestamptz IS NULL OR starts_at < $2)"
@@ -93,3 +95,4 @@ async def list_sessions(
         language,
         with_seats_left,
     )
+    return rows

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,8 @@ from atelier_platform import locks
 
 async def database_now(conn: asyncpg.Connection) -> datetime:
     """The clock every time rule reads: the transaction's start on the database, as `take_places()` sees it."""
-    return await conn.fetchval("SELECT now()")
+    now: datetime = await conn.fetchval("SELECT now()")
+    return now
 
 
 async def lock_people(conn: asyncpg.Connection, emails: list[str]) -> None:
@@ -34,13 +36,14 @@ async def take_places(
     conn: asyncpg.Connection, people_by_session: dict[uuid.UUID, list[dict[str, Any]]]
 ) -> list[asyncpg.Record]:
     """One take_places() call per session, sessions by id, all in one round trip; rows in that order."""
-    return await conn.fetchmany(
+    rows: list[asyncpg.Record] = await conn.fetchmany(
         "SELECT * FROM take_places($1, $2::jsonb)",
         [(session_id, json.dumps(people_by_session[session_id])) for session_id in sorted_by_id(people_by_session)],
     )
+    return rows
 
 
-def sorted_by_id(session_ids) -> list[uuid.UUID]:
+def sorted_by_id(session_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
     """The one order in which sessions are locked."""
     return sorted(session_ids, key=lambda session_id: session_id.bytes)
 
@@ -59,11 +62,12 @@ async def registration_with_session_end(conn: asyncpg.Connection, registration_i
 
 
 async def registrations_of(conn: asyncpg.Connection, email: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    found: list[asyncpg.Record] = await conn.fetch(
         "SELECT r.*, s.starts_at FROM registrations r JOIN sessions s ON s.id = r.session_id"
         " WHERE lower(r.email) = lower($1) ORDER BY r.created_at DESC LIMIT 200",
         email,
     )
+    return found
 
 
 async def has_command(conn: asyncpg.Connection, command_id: uuid.UUID) -> bool:
@@ -82,11 +86,12 @@ async def lock_registration(conn: asyncpg.Connection, registration_id: uuid.UUID
 
 
 async def lock_active_of_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT * FROM registrations WHERE session_id = $1 AND status IN ('confirmed', 'waitlisted')"
         " ORDER BY created_at FOR UPDATE",
         session_id,
     )
+    return rows
 
 
 async def mark_cancelled(
@@ -129,11 +134,12 @@ async def confirm_first_in_line(conn: asyncpg.Connection, session_id: uuid.UUID,
 async def waitlist_position(conn: asyncpg.Connection, registration: asyncpg.Record) -> int | None:
     if registration["status"] != "waitlisted":
         return None
-    return await conn.fetchval(
+    position: int = await conn.fetchval(
         "SELECT count(*) FROM registrations WHERE session_id = $1 AND status = 'waitlisted' AND waitlist_seq <= $2",
         registration["session_id"],
         registration["waitlist_seq"],
     )
+    return position
 
 
 async def lock_by_code(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:

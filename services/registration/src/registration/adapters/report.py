@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 # A person is one email address; trained means checked in at least once.
@@ -22,7 +24,7 @@ def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-async def build_report(pool: asyncpg.Pool, target: int) -> dict:
+async def build_report(pool: asyncpg.Pool, target: int) -> dict[str, Any]:
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         trained = await conn.fetchval(
             "SELECT count(DISTINCT lower(email)) FROM registrations WHERE attended_at IS NOT NULL"
@@ -68,7 +70,7 @@ async def build_report(pool: asyncpg.Pool, target: int) -> dict:
     }
 
 
-def as_table(report: dict) -> str:
+def as_table(report: dict[str, Any]) -> str:
     """The report as aligned text for the terminal."""
     lines = [
         f"people trained   {report['people_trained']:>7} / {report['target']}  ({report['progress']:.1%})",

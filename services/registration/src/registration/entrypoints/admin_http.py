@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any
 
+import asyncpg
 from atelier_platform.http import bearer_token
 from atelier_schemas.limits import LINE_PATTERN, Description, PersonName, Reason, Room, SessionTime, Title
+from atelier_schemas.vocabulary import Language, WorkshopTopic
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..adapters.report import build_report
 from ..domain import Refused
 from ..service_layer import programme, registrations
+from ..service_layer.unit_of_work import UnitOfWork
 from .dependencies import SettingsDep, Uow
-from .http import Language, SessionOut, refusal_to_http
-from .responses import IdempotencyKey, respond
+from .http import SessionOut, refusal_to_http
+from .responses import Action, IdempotencyKey, respond
 
 require_admin = bearer_token("admin", "admin_token")
 router = APIRouter(
@@ -30,13 +34,12 @@ router = APIRouter(
         409: {"description": "The programme or the registration does not allow it"},
     },
 )
-Topic = Literal["online_visibility", "social_media", "seo", "e_commerce", "digital_marketing", "other"]
 
 
 class WorkshopIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    topic: Topic
+    topic: WorkshopTopic
     title_fr: Title
     title_nl: Title
     title_en: Title
@@ -49,7 +52,7 @@ class WorkshopIn(BaseModel):
 class WorkshopChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    topic: Topic | None = None
+    topic: WorkshopTopic | None = None
     title_fr: Title | None = None
     title_nl: Title | None = None
     title_en: Title | None = None
@@ -74,7 +77,7 @@ class SessionPlanIn(BaseModel):
     language: Language
 
     @model_validator(mode="after")
-    def ends_after_start(self):
+    def ends_after_start(self) -> SessionPlanIn:
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self
@@ -117,14 +120,14 @@ class CheckInOut(BaseModel):
     recorded_now: bool = Field(description="False when this person was already checked in")
 
 
-def _session_out(row) -> dict:
+def _session_out(row: asyncpg.Record) -> dict[str, Any]:
     return {**dict(row), "seats_left": row["capacity"] - row["seats_taken"], "waitlist_length": row["waiting"]}
 
 
-def run_refusing(action):
+def run_refusing(action: Action) -> Action:
     """Map the programme's refusals to HTTP answers."""
 
-    async def run(conn):
+    async def run(conn: asyncpg.Connection) -> tuple[int, Any]:
         try:
             return await action(conn)
         except programme.NotFound as exc:
@@ -139,21 +142,23 @@ def run_refusing(action):
     return run
 
 
-async def _respond(uow, request: Request, key: str | None, action):
+async def _respond(uow: UnitOfWork, request: Request, key: str | None, action: Action) -> JSONResponse:
     return await respond(uow, request, key, run_refusing(action))
 
 
 @router.post("/workshops", status_code=201, response_model=WorkshopOut)
-async def create_workshop(body: WorkshopIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None):
-    async def action(conn):
+async def create_workshop(
+    body: WorkshopIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def action(conn: asyncpg.Connection) -> tuple[int, Any]:
         return 201, dict(await programme.create_workshop(conn, programme.Workshop(**body.model_dump())))
 
     return await _respond(uow, request, idempotency_key, action)
 
 
 @router.patch("/workshops/{workshop_id}", response_model=WorkshopOut)
-async def change_workshop(workshop_id: uuid.UUID, body: WorkshopChange, request: Request, uow: Uow):
-    async def action(conn):
+async def change_workshop(workshop_id: uuid.UUID, body: WorkshopChange, request: Request, uow: Uow) -> JSONResponse:
+    async def action(conn: asyncpg.Connection) -> tuple[int, Any]:
         return 200, dict(await programme.change_workshop(conn, workshop_id, body.model_dump(exclude_none=True)))
 
     return await _respond(uow, request, None, action)
@@ -162,8 +167,8 @@ async def change_workshop(workshop_id: uuid.UUID, body: WorkshopChange, request:
 @router.post("/workshops/{workshop_id}/cancel")
 async def cancel_workshop(
     workshop_id: uuid.UUID, body: CancelIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None
-):
-    async def action(conn):
+) -> JSONResponse:
+    async def action(conn: asyncpg.Connection) -> tuple[int, Any]:
         count = await programme.cancel_workshop(conn, workshop_id, body.reason)
         return 200, {"workshop_id": workshop_id, "sessions_cancelled": count}
 
@@ -171,8 +176,10 @@ async def cancel_workshop(
 
 
 @router.post("/sessions", status_code=201, response_model=SessionOut)
-async def create_session(body: SessionIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None):
-    async def action(conn):
+async def create_session(
+    body: SessionIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def action(conn: asyncpg.Connection) -> tuple[int, Any]:
         plan = programme.SessionPlan(**body.model_dump(exclude={"workshop_id"}))
         return 201, _session_out(await programme.schedule_session(conn, body.workshop_id, plan))
 
@@ -180,8 +187,10 @@ async def create_session(body: SessionIn, request: Request, uow: Uow, idempotenc
 
 
 @router.post("/coaching-slots", status_code=201, response_model=SessionOut)
-async def create_coaching_slot(body: CoachingIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None):
-    async def action(conn):
+async def create_coaching_slot(
+    body: CoachingIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def action(conn: asyncpg.Connection) -> tuple[int, Any]:
         plan = programme.SessionPlan(**body.model_dump(exclude={"coach"}), capacity=1)
         return 201, _session_out(await programme.schedule_coaching(conn, body.coach, plan))
 
@@ -189,8 +198,8 @@ async def create_coaching_slot(body: CoachingIn, request: Request, uow: Uow, ide
 
 
 @router.patch("/sessions/{session_id}", response_model=SessionOut)
-async def change_session(session_id: uuid.UUID, body: SessionChange, request: Request, uow: Uow):
-    async def action(conn):
+async def change_session(session_id: uuid.UUID, body: SessionChange, request: Request, uow: Uow) -> JSONResponse:
+    async def action(conn: asyncpg.Connection) -> tuple[int, Any]:
         return 200, _session_out(await programme.change_session(conn, session_id, body.model_dump(exclude_none=True)))
 
     return await _respond(uow, request, None, action)
@@ -199,8 +208,8 @@ async def change_session(session_id: uuid.UUID, body: SessionChange, request: Re
 @router.post("/sessions/{session_id}/cancel")
 async def cancel_session(
     session_id: uuid.UUID, body: CancelIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None
-):
-    async def action(conn):
+) -> JSONResponse:
+    async def action(conn: asyncpg.Connection) -> tuple[int, Any]:
         count = await programme.cancel_session(conn, session_id, body.reason)
         return 200, {"session_id": session_id, "status": "cancelled", "registrations_cancelled": count}
 
@@ -208,8 +217,8 @@ async def cancel_session(
 
 
 @router.post("/check-ins", response_model=CheckInOut)
-async def check_in(body: CheckInIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None):
-    async def action(conn):
+async def check_in(body: CheckInIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    async def action(conn: asyncpg.Connection) -> tuple[int, Any]:
         row, recorded = await registrations.check_in(conn, body.code)
         return 200, {
             "registration_id": row["id"],
@@ -222,5 +231,5 @@ async def check_in(body: CheckInIn, request: Request, uow: Uow, idempotency_key:
 
 
 @router.get("/report")
-async def report(uow: Uow, settings: SettingsDep) -> dict:
+async def report(uow: Uow, settings: SettingsDep) -> dict[str, Any]:
     return await build_report(uow.pool, settings.yearly_target)

@@ -8,13 +8,14 @@ from typing import Annotated, Literal
 
 import asyncpg
 from atelier_schemas.limits import Email
+from atelier_schemas.vocabulary import Language
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ..service_layer import registrations
 from .admin_http import CancelIn, require_admin, run_refusing
 from .dependencies import Uow
-from .http import Language
 from .responses import IdempotencyKey, respond
 
 router = APIRouter(
@@ -71,7 +72,7 @@ async def registrations_of(
 )
 async def cancel_registration(
     registration_id: uuid.UUID, body: CancelIn, request: Request, uow: Uow, idempotency_key: IdempotencyKey = None
-):
+) -> JSONResponse:
     """Cancel one registration (idempotent): a freed seat goes to the first in line, each with its event."""
 
     async def action(conn: asyncpg.Connection) -> tuple[int, dict[str, object]]:

@@ -10,6 +10,7 @@ from atelier_platform import sealed
 from atelier_platform.consumer import Handlers
 from atelier_schemas import CancelRegistration, CloudEvent, RegisterParticipant, RegisterParticipantV2
 from atelier_schemas.commands import CANCEL_PROOF_PURPOSE, register_participant_problem
+from atelier_schemas.registration import RejectionReason
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from ..domain import Refused
@@ -96,7 +97,7 @@ async def _unproven(conn: asyncpg.Connection, command: CancelRegistration, proof
 async def _reject(
     conn: asyncpg.Connection,
     command_id: uuid.UUID,
-    reason: str,
+    reason: RejectionReason,
     detail: str,
     registration_id: uuid.UUID | None = None,
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from atelier_platform.consumer import EventConsumer
 from atelier_platform.ratelimit import RateLimit
 from fastapi import Depends, Request
 
@@ -34,19 +33,27 @@ class Services:
     limits: RegistrationLimits
     uow: UnitOfWork | None = None
     intake: Intake | None = None
-    consumer: EventConsumer | None = None
+
+    def started_uow(self) -> UnitOfWork:
+        assert self.uow is not None, "made in the lifespan, before the first request"
+        return self.uow
+
+    def started_intake(self) -> Intake:
+        assert self.intake is not None, "made in the lifespan, before the first request"
+        return self.intake
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services
+    found: Services = request.app.state.services
+    return found
 
 
 def unit_of_work(request: Request) -> UnitOfWork:
-    return services(request).uow
+    return services(request).started_uow()
 
 
 def intake(request: Request) -> Intake:
-    return services(request).intake
+    return services(request).started_intake()
 
 
 def settings(request: Request) -> Settings:

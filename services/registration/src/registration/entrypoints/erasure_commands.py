@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+from atelier_platform.consumer import Handlers
 from atelier_schemas import CloudEvent, ErasePerson, NotificationsErasureConfirmed, TicketingErasureConfirmed
 
 from ..service_layer import erasure
@@ -24,7 +25,7 @@ async def on_notifications_erasure_confirmed(
     await erasure.confirmed(conn, confirmed.erasure_id, "notifications")
 
 
-HANDLERS = {
+HANDLERS: Handlers = {
     ErasePerson: on_erase_person,
     TicketingErasureConfirmed: on_ticketing_erasure_confirmed,
     NotificationsErasureConfirmed: on_notifications_erasure_confirmed,

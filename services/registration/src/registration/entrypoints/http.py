@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import asyncpg
 from atelier_platform.logs import correlation_id
 from atelier_platform.ratelimit import client_address
 from atelier_schemas.limits import LINE_PATTERN, Company, Day, Email, PersonName, Phone, StationId
+from atelier_schemas.vocabulary import Language, Profile, Topic
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..domain import Refused
@@ -19,8 +22,6 @@ from ..service_layer.programme import SessionFilter, list_sessions, session_by_i
 from .dependencies import IntakeDep, LimitsDep, SettingsDep, Uow
 from .responses import IdempotencyKey, keyed, render, respond
 
-Language = Literal["fr", "nl", "en"]
-Profile = Literal["entrepreneur", "student", "job_seeker", "other"]
 router = APIRouter()
 ManageToken = Annotated[str, Query(description="The manage token", max_length=200, pattern=LINE_PATTERN)]
 
@@ -74,11 +75,10 @@ async def get_sessions(
     uow: Uow,
     date_from: Day | None = None,
     date_to: Day | None = None,
-    topic: Literal["online_visibility", "social_media", "seo", "e_commerce", "digital_marketing", "coaching", "other"]
-    | None = None,
+    topic: Topic | None = None,
     language: Language | None = None,
     with_seats_left: bool = Query(default=False, description="Only sessions where a seat is free"),
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     rows = await list_sessions(uow.pool, SessionFilter(date_from, date_to, topic, language, with_seats_left))
     return [dict(r) for r in rows]
 
@@ -89,7 +89,7 @@ async def get_sessions(
     tags=["programme"],
     responses={404: {"description": "Unknown session"}},
 )
-async def get_session(session_id: uuid.UUID, uow: Uow) -> dict:
+async def get_session(session_id: uuid.UUID, uow: Uow) -> dict[str, Any]:
     """One session, past or cancelled included: what a participant's own page shows."""
     row = await session_by_id(uow.pool, session_id)
     if row is None:
@@ -116,7 +116,7 @@ async def register(
     limits: LimitsDep,
     settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
-):
+) -> JSONResponse:
     limits.per_address.spend(client_address(request, settings.proxies()))
     limits.per_domain.spend(body.email.rpartition("@")[2].lower())
     request_key = await keyed(request, idempotency_key)
@@ -126,7 +126,7 @@ async def register(
     return render(await intake.register(application, request_key.key, request_key.digest))
 
 
-async def _own_registration(registration_id: uuid.UUID, token: str, conn):
+async def _own_registration(registration_id: uuid.UUID, token: str, conn: asyncpg.Connection) -> asyncpg.Record:
     try:
         row = await registrations.own_registration(conn, registration_id, token)
     except registrations.LinkExpired as expired:
@@ -160,7 +160,7 @@ async def get_registration(
     return OwnRegistrationOut(**_out(row, waitlist_position=position).model_dump(), wants_voucher=row["wants_voucher"])
 
 
-def _out(row, **changes) -> RegistrationOut:
+def _out(row: asyncpg.Record, **changes: Any) -> RegistrationOut:
     fields = {
         "registration_id": row["id"],
         "code": row["code"],
@@ -186,8 +186,8 @@ async def cancel_registration(
     uow: Uow,
     token: ManageToken,
     idempotency_key: IdempotencyKey = None,
-):
-    async def action(conn):
+) -> JSONResponse:
+    async def action(conn: asyncpg.Connection) -> tuple[int, Any]:
         row = await _own_registration(registration_id, token, conn)
         try:
             await registrations.cancel(conn, registration_id, by="participant")

@@ -89,7 +89,7 @@ class Intake:
         """Decide batches until cancelled. Run two: one builds answers while the other waits on Postgres."""
         while True:
             await self._arrived.wait()
-            batch = []
+            batch: list[_Pending] = []
             while self._queue and len(batch) < self._max_batch:
                 pending = self._queue.popleft()
                 INTAKE_QUEUE.dec()

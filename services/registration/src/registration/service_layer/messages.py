@@ -15,6 +15,7 @@ from atelier_schemas import (
     SessionInfo,
     Titles,
 )
+from atelier_schemas.registration import ActiveStatus, CancelledBy
 
 from ..domain import title_in
 
@@ -70,7 +71,12 @@ def promoted(registration: asyncpg.Record, session: asyncpg.Record) -> Registrat
 
 
 def cancelled(
-    registration: asyncpg.Record, session: asyncpg.Record, *, by: str, reason: str | None, previous: str
+    registration: asyncpg.Record,
+    session: asyncpg.Record,
+    *,
+    by: CancelledBy,
+    reason: str | None,
+    previous: ActiveStatus,
 ) -> RegistrationCancelled:
     return RegistrationCancelled(
         **_facts(registration, session), cancelled_by=by, reason=reason, previous_status=previous

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 from atelier_platform import outbox
@@ -59,7 +60,7 @@ async def create_workshop(conn: asyncpg.Connection, workshop: Workshop) -> async
     return await sql.insert(conn, "workshops", asdict(workshop))
 
 
-async def change_workshop(conn: asyncpg.Connection, workshop_id: uuid.UUID, changes: dict) -> asyncpg.Record:
+async def change_workshop(conn: asyncpg.Connection, workshop_id: uuid.UUID, changes: dict[str, Any]) -> asyncpg.Record:
     row = await sql.update_row(conn, "workshops", workshop_id, changes)
     if row is None:
         raise NotFound(f"workshop {workshop_id} does not exist")
@@ -87,13 +88,13 @@ async def schedule_coaching(conn: asyncpg.Connection, coach: str, plan: SessionP
     )
 
 
-async def _insert_session(conn: asyncpg.Connection, plan: SessionPlan, **fields) -> asyncpg.Record:
+async def _insert_session(conn: asyncpg.Connection, plan: SessionPlan, **fields: Any) -> asyncpg.Record:
     session = await sql.insert(conn, "sessions", {**fields, **asdict(plan)})
     await outbox.append(conn, SessionScheduled(session=messages.scheduled_session(session)), source=SOURCE)
     return session
 
 
-async def change_session(conn: asyncpg.Connection, session_id: uuid.UUID, changes: dict) -> asyncpg.Record:
+async def change_session(conn: asyncpg.Connection, session_id: uuid.UUID, changes: dict[str, Any]) -> asyncpg.Record:
     """New time, room or capacity. More seats go to the waiting line at once."""
     before = await sql.lock_session(conn, session_id)
     if before is None:

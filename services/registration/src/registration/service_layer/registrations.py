@@ -10,11 +10,13 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import asyncpg
 from atelier_platform import outbox
 from atelier_platform.telemetry import current_traceparent
-from atelier_schemas import AttendanceRecorded, RegistrationRejected
+from atelier_schemas import AttendanceRecorded, Message, RegistrationRejected
+from atelier_schemas.registration import ActiveStatus, CancelledBy, RejectionReason
 
 from .. import SOURCE
 from ..adapters import registrations_sql as sql
@@ -42,7 +44,7 @@ class NewRegistration:
 class Registered:
     registration_id: uuid.UUID
     code: str
-    status: str
+    status: ActiveStatus
     waitlist_position: int | None
     manage_token: str
 
@@ -82,9 +84,9 @@ async def register_many(
     `domain.places` run inside `take_places()`, one call per session (see docs/adr/0004).
     """
     await sql.lock_people(conn, [a.who.email for a in applications])
-    people: dict[uuid.UUID, list[dict]] = {}  # session id -> its people, in order
+    people: dict[uuid.UUID, list[dict[str, Any]]] = {}  # session id -> its people, in order
     asked: dict[uuid.UUID, list[int]] = {}  # session id -> their applications' indices
-    tokens = {}
+    tokens: dict[uuid.UUID, str] = {}
     for i, a in enumerate(applications):
         registration_id = uuid.uuid4()
         tokens[registration_id] = token = secrets.token_urlsafe(24)
@@ -99,7 +101,9 @@ async def register_many(
         asked.setdefault(a.session_id, []).append(i)
     rows = await sql.take_places(conn, people)
     outcomes: list[Registered | Refusal] = [Refusal.UNKNOWN_SESSION] * len(applications)
-    events, correlations, traces = [], [], []
+    events: list[Message] = []
+    correlations: list[str | None] = []
+    traces: list[str | None] = []
     served = [(s, i, p) for s in sql.sorted_by_id(people) for i, p in zip(asked[s], people[s], strict=True)]
     for (session_id, i, person), row in zip(served, rows, strict=True):
         if row["outcome"] not in rules.ACTIVE:
@@ -144,7 +148,11 @@ async def command_applied(conn: asyncpg.Connection, command_id: uuid.UUID) -> bo
 
 
 async def reject(
-    conn: asyncpg.Connection, command_id: uuid.UUID, reason: str, detail: str, registration_id: uuid.UUID | None = None
+    conn: asyncpg.Connection,
+    command_id: uuid.UUID,
+    reason: RejectionReason,
+    detail: str,
+    registration_id: uuid.UUID | None = None,
 ) -> None:
     """A refused command's only effect: its rejection event."""
     event = RegistrationRejected(command_id=command_id, registration_id=registration_id, reason=reason, detail=detail)
@@ -181,7 +189,7 @@ async def cancel(
     conn: asyncpg.Connection,
     registration_id: uuid.UUID,
     *,
-    by: str,
+    by: CancelledBy,
     reason: str | None = None,
 ) -> bool:
     """Cancel one registration; a freed seat goes to the first in line. False if already cancelled."""
@@ -208,7 +216,7 @@ async def _cancel_locked(
     registrations: list[asyncpg.Record],
     session: asyncpg.Record,
     *,
-    by: str,
+    by: CancelledBy,
     reason: str | None,
 ) -> None:
     await sql.mark_cancelled(conn, [r["id"] for r in registrations], by=by, reason=reason)

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import cycle
 
 import asyncpg
+from atelier_schemas.vocabulary import LANGUAGES
 
 from ..domain import BRUSSELS
 from . import programme
@@ -65,7 +66,6 @@ WORKSHOPS = [
 COACHES = ["Sofie Claes", "Mehdi Benali", "Anne Dupont"]
 SLOTS = [(time(10, 0), "Room 1"), (time(14, 0), "Room 2")]
 COACHING_HOURS = [time(9, 0), time(13, 0), time(16, 30)]
-LANGUAGES = ["fr", "nl", "en"]
 WEEKS = 4
 
 

@@ -52,23 +52,26 @@ class UnitOfWork:
 
 async def _claim(conn: asyncpg.Connection, requests: Sequence[Keyed]) -> list[int]:
     """Indices of the requests to decide: those without a key, and the first with each newly claimed key."""
-    keyed = [(r.key, r.digest) for r in requests if r.key is not None]
+    keyed = [(r.key, r.digest) for r in requests if r.key is not None and r.digest is not None]
     free = await keys.claim(conn, keyed) if keyed else set()
     deciding = []
     for i, r in enumerate(requests):
-        if r.key is None or r.key in free:
+        if r.key is None:
+            deciding.append(i)
+        elif r.key in free:
             deciding.append(i)
             free.discard(r.key)
     return deciding
 
 
 async def _keep(conn: asyncpg.Connection, requests: Sequence[Keyed], answers: dict[int, Answer]) -> None:
-    kept = [(requests[i].key, a.status, a.body) for i, a in answers.items() if requests[i].key is not None]
+    kept = [(key, a.status, a.body) for i, a in answers.items() if (key := requests[i].key) is not None]
     if kept:
         await keys.store(conn, kept)
 
 
 async def _replay(conn: asyncpg.Connection, request: Keyed) -> Answer:
+    assert request.key is not None  # only a keyed request is ever left undecided
     digest, status, body = await keys.stored(conn, request.key)
     if digest != request.digest:
         # The shape of every other 422, so clients (and the OpenAPI document) know one kind.

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "deploy" / "local"))
-import stack  # noqa: E402
+from atelier_devkit.stack import cli, kafka, postgres, smtp
+from atelier_devkit.stack.infra import ensure_infra
+from atelier_devkit.stack.processes import free_port, is_alive, reap, run, signal_process, wait_until
+from atelier_devkit.stack.state import HOST, load_state, stack_dir
 
-from .waiting import answers_consuming  # noqa: E402
+from .waiting import answers_consuming
 
 SERVICES = ("registration", "ticketing", "notifications")
 
@@ -47,8 +48,8 @@ class ServiceProcess:
 
     def __init__(self, name: str, env: dict[str, str], log_dir: Path, port: int | None = None, **settings: str):
         self.name = name
-        self.port = port or stack.free_port()
-        self.url = f"http://{stack.HOST}:{self.port}"
+        self.port = port or free_port()
+        self.url = f"http://{HOST}:{self.port}"
         self.log = log_dir / f"{name}-{self.port}.log"
         self.env = {**os.environ, **env, f"{name.upper()}_PORT": str(self.port), "LOG_LEVEL": "INFO", **settings}
         self.settings = settings
@@ -90,25 +91,25 @@ class ServiceProcess:
         """SIGKILL every worker at once; uvicorn's supervisor starts new ones."""
         workers = self.workers()
         for pid in workers:
-            stack.signal_process(pid, signal.SIGKILL)
+            signal_process(pid, signal.SIGKILL)
         return workers
 
     async def kill(self) -> None:
         """SIGKILL the process and its workers: no shutdown, whatever was in flight is lost."""
         if self.process is None:
             return
-        stack.signal_process(-self.process.pid, signal.SIGKILL)  # the whole process group
+        signal_process(-self.process.pid, signal.SIGKILL)  # the whole process group
         await asyncio.to_thread(self.process.wait)
         self.process = None
 
     async def stop(self) -> None:
         if self.process is None:
             return
-        stack.signal_process(-self.process.pid, signal.SIGTERM)
+        signal_process(-self.process.pid, signal.SIGTERM)
         try:
             await asyncio.to_thread(self.process.wait, 30)
         except subprocess.TimeoutExpired:
-            stack.signal_process(-self.process.pid, signal.SIGKILL)
+            signal_process(-self.process.pid, signal.SIGKILL)
             await asyncio.to_thread(self.process.wait)
         self.process = None
 
@@ -140,17 +141,17 @@ class FaultStack:
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
     def up(self) -> dict[str, str]:
-        self.env = stack.ensure_infra(self.name)
+        self.env = ensure_infra(self.name)
         return self.env
 
     def down(self) -> None:
-        stack.down(self.name)
+        cli.down(self.name)
 
     def fresh(self) -> dict[str, str]:
         """A stack with no history: empty databases, topics and maildir."""
-        stack.down(self.name)
-        shutil.rmtree(stack.stack_dir(self.name), ignore_errors=True)
-        shutil.rmtree(stack.postgres_root(self.name), ignore_errors=True)
+        cli.down(self.name)
+        shutil.rmtree(stack_dir(self.name), ignore_errors=True)
+        shutil.rmtree(postgres.postgres_root(self.name), ignore_errors=True)
         return self.up()
 
     @property
@@ -162,7 +163,7 @@ class FaultStack:
         return self.env["SMTP_MAILDIR"]
 
     def _state(self) -> dict:
-        return stack.load_state(self.name)
+        return load_state(self.name)
 
     # --- services ---------------------------------------------------------
 
@@ -196,34 +197,34 @@ class FaultStack:
 
     def kill_kafka(self) -> None:
         pid = self._state()["kafka"]["pid"]
-        stack.signal_process(pid, signal.SIGKILL)
-        stack.wait_until(lambda: (stack.reap(pid), not stack.is_alive(pid))[1], 10)
+        signal_process(pid, signal.SIGKILL)
+        wait_until(lambda: (reap(pid), not is_alive(pid))[1], 10)
 
     def start_kafka(self) -> None:
         state = self._state()
-        started = stack.start_kafka(self.name, state)
+        started = kafka.start_kafka(self.name, state)
         if started is not None:
-            stack.wait_for_kafka(self.name, state, started)
+            kafka.wait_for_kafka(self.name, state, started)
 
     # --- postgres ---------------------------------------------------------
 
     def stop_postgres(self, mode: str) -> None:
         """`pg_ctl stop -m immediate` is a crash as far as the data goes; `fast` a clean shutdown."""
         pg = self._state()["postgres"]
-        stack.run(
-            stack.as_postgres_user([Path(pg["bin"]) / "pg_ctl", "-D", pg["data_dir"], "-m", mode, "-w", "stop"]),
+        run(
+            postgres.as_postgres_user([Path(pg["bin"]) / "pg_ctl", "-D", pg["data_dir"], "-m", mode, "-w", "stop"]),
             cwd=pg["root"],
         )
 
     def start_postgres(self) -> None:
-        stack.ensure_postgres(self.name, self._state())
+        postgres.ensure_postgres(self.name, self._state())
 
     # --- smtp -------------------------------------------------------------
 
     def kill_smtp(self) -> None:
         pid = self._state()["smtp"]["pid"]
-        stack.signal_process(pid, signal.SIGKILL)
-        stack.wait_until(lambda: (stack.reap(pid), not stack.is_alive(pid))[1], 10)
+        signal_process(pid, signal.SIGKILL)
+        wait_until(lambda: (reap(pid), not is_alive(pid))[1], 10)
 
     def start_smtp(self) -> None:
-        stack.ensure_smtp(self.name, self._state())
+        smtp.ensure_smtp(self.name, self._state())

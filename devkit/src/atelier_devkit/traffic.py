@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+from atelier_schemas.vocabulary import LANGUAGES
 
 FINAL = {200, 201, 404, 409, 422}  # anything else (5xx, 503 + Retry-After, no answer) is tried again
 ANSWER_TIMEOUT = 30.0  # seconds an accepted request may take before it counts as never answered
@@ -44,7 +45,7 @@ def admin(token: str) -> dict[str, str]:
 
 async def create_sessions(base: str, token: str, count: int, capacity: int) -> list[str]:
     """`count` sessions of one new workshop, a week or more from now, none overlapping."""
-    titles = {f"{part}_{lang}": "Fault suite" for part in ("title", "description") for lang in ("fr", "nl", "en")}
+    titles = {f"{part}_{lang}": "Fault suite" for part in ("title", "description") for lang in LANGUAGES}
     async with aiohttp.ClientSession(base, headers=admin(token)) as client:
         async with client.post("/admin/workshops", json={"topic": "seo", **titles, "duration_minutes": 60}) as r:
             assert r.status == 201, await r.text()
