@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from functools import partial
 
 import asyncpg
@@ -10,7 +9,6 @@ from atelier_platform import sealed
 from atelier_platform.consumer import Handlers
 from atelier_schemas import CancelRegistration, CloudEvent, RegisterParticipant, RegisterParticipantV2
 from atelier_schemas.commands import CANCEL_PROOF_PURPOSE, register_participant_problem
-from atelier_schemas.registration import RejectionReason
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from ..domain import Refused
@@ -41,7 +39,7 @@ async def on_register_participant(
         return  # the same command sent again under a new event id
     problem = register_participant_problem(command)
     if problem:
-        await _reject(conn, command.command_id, "invalid", problem)
+        await registrations.reject(conn, command.command_id, "invalid", problem)
         return
     new = registrations.NewRegistration(
         name=command.participant.name,
@@ -57,7 +55,7 @@ async def on_register_participant(
     try:  # a refusal writes nothing but its event
         await registrations.register(conn, command.session_id, new, links=links, command_id=command.command_id)
     except Refused as refused:
-        await _reject(conn, command.command_id, refused.reason.value, str(refused))
+        await registrations.reject(conn, command.command_id, refused.reason.value, str(refused))
 
 
 async def on_cancel_registration(
@@ -66,13 +64,15 @@ async def on_cancel_registration(
     """Only with the participant's right: the manage token, sealed for registration (see docs/adr/0007)."""
     problem = await _unproven(conn, command, proof_key)
     if problem:
-        await _reject(conn, command.command_id, "invalid", problem, command.registration_id)
+        await registrations.reject(conn, command.command_id, "invalid", problem, command.registration_id)
         return
     try:
         async with conn.transaction():
             await registrations.cancel(conn, command.registration_id, by="participant")
     except Refused as refused:
-        await _reject(conn, command.command_id, refused.reason.value, str(refused), command.registration_id)
+        await registrations.reject(
+            conn, command.command_id, refused.reason.value, str(refused), command.registration_id
+        )
 
 
 async def _unproven(conn: asyncpg.Connection, command: CancelRegistration, proof_key: X25519PrivateKey) -> str | None:
@@ -93,12 +93,3 @@ async def _unproven(conn: asyncpg.Connection, command: CancelRegistration, proof
         return None
     return "proof refused: it is not this registration's manage token"
 
-
-async def _reject(
-    conn: asyncpg.Connection,
-    command_id: uuid.UUID,
-    reason: RejectionReason,
-    detail: str,
-    registration_id: uuid.UUID | None = None,
-) -> None:
-    await registrations.reject(conn, command_id, reason, detail, registration_id)
