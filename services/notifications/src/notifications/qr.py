@@ -3,20 +3,52 @@
 from __future__ import annotations
 
 import functools
-import io
+import struct
+import zlib
 
-import segno
+import zxingcpp
 
-MASK = 0
+SCALE = 6  # pixels per module: a ~200-400 px image for most payloads
+BORDER = 4  # modules of quiet zone around the code, as the standard asks
+# zxing-cpp gives one byte per module, 0 dark and 255 light; in a 1-bit greyscale PNG 0 is black.
+_PIXELS = bytes.maketrans(b"\x00\xff", b"DL")
+_DARK, _LIGHT = "0" * SCALE, "1" * SCALE
 
 
 @functools.lru_cache(maxsize=1024)
 def qr_png(payload: str) -> bytes:
     """A retried message or a reissued one for the same voucher reuses the image. Deterministic, so a
     restart only draws it again."""
-    # Error correction M survives a scratched phone screen; scale 6 makes a ~200 px image for most payloads.
-    # Any of the eight masks is a valid code that every reader decodes; scoring all eight to pick the
-    # "best" one was 80 % of the drawing time, and the voucher email's largest cost.
-    buffer = io.BytesIO()
-    segno.make(payload, error="m", micro=False, mask=MASK).save(buffer, kind="png", scale=6, border=4)
-    return buffer.getvalue()
+    # Error correction M survives a scratched phone screen. zxing-cpp encodes in C++: the pure-Python
+    # encoder we had took most of a voucher email's CPU.
+    code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    image = memoryview(code.to_image(scale=1, add_quiet_zones=False))
+    size, modules = image.shape[1], image.tobytes()
+    return png([modules[start : start + size] for start in range(0, len(modules), size)])
+
+
+def png(rows: list[bytes]) -> bytes:
+    """A black-and-white PNG (1 bit per pixel) of the modules (one byte each: 0 dark, 255 light), scaled
+    and bordered. Each distinct row is packed once, with C-level string operations."""
+    width = (len(rows[0]) + 2 * BORDER) * SCALE
+    padding = "0" * (-width % 8)  # each scanline fills whole bytes
+    quiet = _LIGHT * BORDER
+    blank = _scanline("1" * width + padding)
+    scanlines = [blank] * (BORDER * SCALE)
+    for row in rows:
+        pixels = row.translate(_PIXELS).decode().replace("D", _DARK).replace("L", _LIGHT)
+        scanlines += [_scanline(quiet + pixels + quiet + padding)] * SCALE
+    scanlines += [blank] * (BORDER * SCALE)
+    header = struct.pack(">2I5B", width, len(scanlines), 1, 0, 0, 0, 0)  # bit depth 1, greyscale, no interlace
+    # Level 1: 1.5 kB instead of level 9's 1.2 kB, twenty times faster.
+    data = zlib.compress(b"".join(scanlines), 1)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+
+
+def _scanline(bits: str) -> bytes:
+    """Filter type 0 (none), then the pixels packed 8 to a byte."""
+    return b"\x00" + int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
