@@ -1,20 +1,31 @@
-"""A real SMTP server the test controls: it records what it accepts, can refuse addresses, and can go away.
+"""Real SMTP servers for the local stacks and the tests.
 
-aiosmtpd runs it in a thread of the test process, on a port that stays the same across a stop
-and a start, so a client pointed at it sees an outage and then the server coming back.
+`RecordingSmtpServer`: one the test controls. It records what it accepts, can refuse addresses, and
+can go away. aiosmtpd runs it in a thread of the test process, on a port that stays the same across
+a stop and a start, so a client pointed at it sees an outage and then the server coming back.
+
+`python -m atelier_devkit.smtp_server HOST:PORT MAILDIR`: the stacks' sink, every accepted email into
+a Maildir (see `MaildirWriter`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import email
 import email.policy
+import itertools
+import os
 import socket
+import sys
 import threading
 import time
 from email.message import EmailMessage
+from pathlib import Path
 
+import uvloop
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 HOST = "127.0.0.1"
 
@@ -132,3 +143,38 @@ class RecordingSmtpServer:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in str(m["To"])]
+
+
+class MaildirWriter:
+    """aiosmtpd handler writing each accepted email, as it came, to `<maildir>/new/` (written in `tmp/` and
+    renamed, as Maildir readers expect), with LF line ends as Python's `mailbox` writes them.
+
+    aiosmtpd's own Mailbox handler parses every message into an `email.message.Message` and writes it
+    out again: that was most of the sink's CPU, and the sink shares the machine with what it measures.
+    """
+
+    def __init__(self, maildir: Path) -> None:
+        self._new, self._tmp = maildir / "new", maildir / "tmp"
+        for folder in (self._new, self._tmp, maildir / "cur"):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._names = (f"{time.time_ns()}.P{os.getpid()}Q{n}.{socket.gethostname()}" for n in itertools.count())
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+        content = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
+        name = next(self._names)
+        (self._tmp / name).write_bytes(content.replace(b"\r\n", b"\n"))
+        (self._tmp / name).rename(self._new / name)
+        return "250 OK"
+
+
+async def serve_maildir(host: str, port: int, maildir: Path) -> None:
+    handler = MaildirWriter(maildir)
+    server = await asyncio.get_running_loop().create_server(lambda: SMTP(handler), host, port)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    address, folder = sys.argv[1:]
+    listen_host, listen_port = address.rsplit(":", 1)
+    uvloop.run(serve_maildir(listen_host, int(listen_port), Path(folder)))

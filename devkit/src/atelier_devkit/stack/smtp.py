@@ -1,4 +1,5 @@
-"""An SMTP sink (aiosmtpd) that writes every email of the stack into a Maildir."""
+"""An SMTP sink (aiosmtpd on uvloop, `atelier_devkit.smtp_server`) that writes every email of the stack into a
+Maildir."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def ensure_smtp(name: str, state: State) -> None:
         return
     port = choose_port(name, "smtp", smtp.get("port"))
     pid = spawn(
-        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"{HOST}:{port}", "-c", "aiosmtpd.handlers.Mailbox", marker],
+        [sys.executable, "-m", "atelier_devkit.smtp_server", f"{HOST}:{port}", marker],
         log_path(name, "smtp"),
     )
     state["smtp"] = {"port": port, "pid": pid}
