@@ -93,9 +93,11 @@ async def test_stopped_in_the_middle_of_a_burst_it_finishes_what_it_had_in_hand_
         await notifications.start()
         try:
             published = await publish(
-                infra["KAFKA_BOOTSTRAP_SERVERS"], *[events.confirmed(unique_email()) for _ in range(100)]
+                infra["KAFKA_BOOTSTRAP_SERVERS"], *[events.confirmed(unique_email()) for _ in range(300)]
             )
-            assert await eventually(lambda: smtp.accepted_count >= 20, timeout=60), notifications.log_tail()
+            # Looked for often: a burst of a hundred went out whole between two looks every half second.
+            sending = await eventually(lambda: smtp.accepted_count >= 20, timeout=60, interval=0.02)
+            assert sending, notifications.log_tail()
             await notifications.stop()  # SIGTERM while messages are being sent
             assert smtp.accepted_count < len(published)  # really in the middle
             await notifications.start()

@@ -1,10 +1,13 @@
 """Delivery rounds on real Postgres and a real SMTP server: kept-open connections, a pool that is
-never exceeded, a connection lost mid-round, and two deliverers sharing one queue."""
+never exceeded, a connection lost mid-round, a round cut before its commit, and two deliverers
+sharing one queue."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 
 import asyncpg
@@ -14,8 +17,9 @@ from atelier_devkit.api import unique_email
 from atelier_devkit.databases import notifications_database
 from atelier_devkit.handling import handle
 from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
-from notifications.delivery import Deliverer
+from notifications.delivery import Deliverer, Outcome
 from notifications.handlers import handlers
+from notifications.smtp import MailerPool
 from support.delivery import deliver_all, delivery_settings
 
 HANDLERS = handlers(reminder_before=timedelta(hours=24))
@@ -84,6 +88,30 @@ async def test_a_connection_lost_mid_round_costs_no_attempt_and_no_message_goes_
     )
     received = smtp.count_by_message_id()
     assert [received[r["message_id"]] for r in message_ids] == [1] * 6
+
+
+class DiesBeforeItsCommit(Deliverer):
+    """A process killed after the server's "250 OK" and before its round is committed."""
+
+    async def _record(self, conn: asyncpg.Connection, outcomes: list[tuple[Mapping, Outcome]]) -> None:
+        raise ConnectionResetError("killed before the commit")
+
+
+async def test_a_round_cut_before_its_commit_sends_again_at_most_one_message_per_connection(pool, smtp):
+    address = unique_email()
+    registrations = await confirmations_to(pool, address, 10)
+    settings = delivery_settings(smtp.port)  # the default pool
+    dying, mailers = DiesBeforeItsCommit(settings), MailerPool(settings)
+    with pytest.raises(ConnectionResetError):
+        await dying.deliver_round(pool, mailers)
+    mailers.drop()
+    assert len(smtp.to(address)) == settings.smtp_connections == 4  # one per connection, sent but not recorded
+
+    await deliver_all(pool, smtp.port)
+
+    assert await states(pool, registrations) == [("sent", 1)] * 10
+    copies = collections.Counter(str(m["Message-ID"]) for m in smtp.to(address))
+    assert len(copies) == 10 and sorted(copies.values()) == [1] * 6 + [2] * 4
 
 
 async def test_two_deliverers_on_one_queue_never_send_a_message_twice_and_keep_each_registrations_order(pool, smtp):

@@ -36,7 +36,7 @@ class Settings(ServiceSettings):
     mail_from: str = "Atelier Brussels-Central <hello@atelier.brussels>"
 
     smtp_connections: int = Field(
-        default=2,
+        default=4,
         ge=1,
         le=8,
         description="SMTP connections kept open during a burst, each carrying one message at a time; also the most"

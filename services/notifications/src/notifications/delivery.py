@@ -7,8 +7,9 @@ one statement, in the transaction holding the claim. A process killed between th
 "250 OK" and that commit sends at most that round again: one message per connection.
 
 Messages of one registration leave in the order of their causes: a message waits while an
-earlier one of the same registration is still pending. Retries are rows in the database, so they
-survive restarts.
+earlier one of the same registration is still pending. Rounds claim in that same order (an index on
+it), so the head of each registration's line is found first, however many messages wait behind an
+earlier one. Retries are rows in the database, so they survive restarts.
 
 An outage (the server unreachable, timing out, or refusing our session) is not the message's
 fault: it costs the message no attempt, and every sender pauses (a circuit breaker, with backoff)
@@ -53,7 +54,7 @@ WHERE m.status = 'pending' AND m.next_attempt_at <= now()
       SELECT 1 FROM messages earlier
       WHERE earlier.registration_id = m.registration_id AND earlier.status = 'pending'
         AND (earlier.caused_at, earlier.created_at, earlier.id) < (m.caused_at, m.created_at, m.id))
-ORDER BY m.next_attempt_at
+ORDER BY m.caused_at, m.created_at, m.id
 LIMIT $1
 FOR UPDATE OF m SKIP LOCKED
 """

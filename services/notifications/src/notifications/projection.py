@@ -71,9 +71,16 @@ async def booking_for(
     change may be read after it, and must not bring the old time back.
     """
     session = facts.session
+    # One round trip: what we told this participant before (NULLs when nothing), and newer session facts.
     known = await conn.fetchrow(
-        "SELECT c.calendar_sequence, c.sealed_manage_url FROM contacts c WHERE c.registration_id = $1",
+        "SELECT c.calendar_sequence, c.sealed_manage_url, s.session_id IS NOT NULL AS newer,"
+        " s.starts_at, s.ends_at, s.room, s.titles"
+        " FROM (VALUES (1)) AS one"
+        " LEFT JOIN contacts c ON c.registration_id = $1"
+        " LEFT JOIN sessions s ON s.session_id = $2 AND s.changed_at > $3 AND s.starts_at IS NOT NULL",
         facts.registration_id,
+        session.session_id,
+        told_at,
     )
     booking = Booking(
         code=facts.registration_code,
@@ -81,23 +88,17 @@ async def booking_for(
         starts_at=session.starts_at,
         ends_at=session.ends_at,
         room=session.room,
-        sealed_manage_url=sealed_manage_url or (known["sealed_manage_url"] if known else None),
-        calendar_sequence=known["calendar_sequence"] if known else 0,
+        sealed_manage_url=sealed_manage_url or known["sealed_manage_url"],
+        calendar_sequence=known["calendar_sequence"] or 0,
     )
-    newer = await conn.fetchrow(
-        "SELECT starts_at, ends_at, room, titles FROM sessions"
-        " WHERE session_id = $1 AND changed_at > $2 AND starts_at IS NOT NULL",
-        session.session_id,
-        told_at,
-    )
-    if newer is None:
+    if not known["newer"]:
         return booking
     return replace(
         booking,
-        title=json.loads(newer["titles"]).get(facts.participant.language, session.title),
-        starts_at=newer["starts_at"],
-        ends_at=newer["ends_at"],
-        room=newer["room"],
+        title=json.loads(known["titles"]).get(facts.participant.language, session.title),
+        starts_at=known["starts_at"],
+        ends_at=known["ends_at"],
+        room=known["room"],
     )
 
 
