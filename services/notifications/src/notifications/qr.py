@@ -22,8 +22,9 @@ def qr_png(payload: str) -> bytes:
     # Error correction M survives a scratched phone screen. zxing-cpp encodes in C++: the pure-Python
     # encoder we had took most of a voucher email's CPU.
     code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    image = memoryview(code.to_image(scale=1, add_quiet_zones=False))
-    size, modules = image.shape[1], image.tobytes()
+    image = code.to_image(scale=1, add_quiet_zones=False)
+    size: int = image.shape[1]
+    modules = memoryview(image).tobytes()  # type: ignore[arg-type]  # its stubs leave out the buffer protocol
     return png([modules[start : start + size] for start in range(0, len(modules), size)])
 
 
