@@ -5,9 +5,9 @@ events applied through the service's own handlers), a real `python -m notificati
 started on it, and an SMTP server (aiosmtpd, in this process) that accepts and counts. The rate is
 the messages accepted between the first and the last one, per second of that span, and the CPU
 the notifications process used per message over the run (steadier than the rate on a shared
-machine: it does not count time spent waiting for a core). A last row
-runs the whole way: N RegistrationConfirmed events published to Kafka, timed from the first
-publish to the last message accepted.
+machine: it does not count time spent waiting for a core). A last row runs the whole way over
+the default pool: N RegistrationConfirmed events published to Kafka, timed from the first publish
+to the last message accepted.
 
     .venv/bin/python bench/notifications_throughput.py [--messages 1000] [--connections 1 2 4]
 
@@ -35,6 +35,7 @@ from atelier_devkit.publishing import publish
 from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
 from atelier_devkit.stack.infra import ensure_infra
 from atelier_devkit.waiting import eventually
+from notifications.config import Settings
 from notifications.handlers import handlers
 
 NEEDED = ("KAFKA_BOOTSTRAP_SERVERS", "NOTIFICATIONS_DATABASE_URL", "NOTIFICATIONS_ADMIN_TOKEN")
@@ -101,7 +102,8 @@ async def main() -> None:
         await run(infra, messages=args.messages, connections=size, through_kafka=False, logs=logs)
         for size in args.connections
     ]
-    rows.append(await run(infra, messages=args.messages, connections=2, through_kafka=True, logs=logs))
+    default = Settings.model_fields["smtp_connections"].default
+    rows.append(await run(infra, messages=args.messages, connections=default, through_kafka=True, logs=logs))
 
     print(f"\nnotifications delivery rate ({os.cpu_count()} cores; SMTP server: aiosmtpd on loopback)\n")
     print(f"| {'path':<13} | connections | messages | seconds | messages/s | CPU ms/message |")
