@@ -6,8 +6,9 @@ Each twice: with the whole system on this machine's cores (ticketing and notific
 and sending mail meanwhile), then with registration alone — its Postgres, Kafka and the load client
 still on the same cores, ticketing and notifications paused (SIGSTOP) for the run and resumed
 after, as when each service has its own container. For each: requests/s, latency percentiles,
-confirmed count, and the outbox lag — the time from the last response until every event of the
-run is on Kafka (the relay marks a row sent after Kafka acks).
+confirmed count, the outbox lag — the time from the last response until every event of the
+run is on Kafka (the relay marks a row sent after Kafka acks) — and the CPU registration and
+Postgres spent per request, from the first request until the lag is over.
 
 A stack of its own, so earlier runs change nothing and the dev stack's mailbox stays clean; the
 services start with this environment, so `REGISTRATION_WORKERS=2` measures two processes.
@@ -23,6 +24,7 @@ import uuid
 
 import aiohttp
 import asyncpg
+import cpu
 import uvloop
 from atelier_devkit.stack.cli import down
 from atelier_devkit.stack.processes import is_running, signal_process
@@ -85,14 +87,24 @@ def downstream_paused():
             signal_process(pid, signal.SIGCONT)
 
 
+def measured_processes() -> dict[str, int]:
+    """Registration (its workers included) and Postgres (every backend), whose CPU per request is the
+    figure to compare across runs: the rate follows the machine's load, the CPU per request much less."""
+    state = load_state(STACK)
+    return {"registration": state["services"]["registration"]["pid"], "postgres": state["postgres"]["pid"]}
+
+
 async def scenario(name: str, setup: str, env: dict, sessions: int, capacity: int, total: int) -> list[str]:
     connector = aiohttp.TCPConnector(limit=CONCURRENCY)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(env["REGISTRATION_URL"], connector=connector, timeout=timeout) as client:
         session_ids = await new_sessions(client, env["REGISTRATION_ADMIN_TOKEN"], sessions, capacity)
+        cpu_before = cpu.snapshot(measured_processes())
         with downstream_paused() if setup == ALONE else contextlib.nullcontext():
             latencies, outcomes, elapsed = await register_all(client, session_ids, total)
     lag = await outbox_lag(env["REGISTRATION_DATABASE_URL"])
+    cpu_after = cpu.snapshot(measured_processes())
+    cpu_ms = {process: (cpu_after[process] - cpu_before[process]) * 1000 / total for process in cpu_after}
     statuses = [body.get("status") if status == 201 else str(status) for status, body in outcomes]
     confirmed = statuses.count("confirmed")
     overbooked = "no" if confirmed <= sessions * capacity else "YES"
@@ -109,6 +121,8 @@ async def scenario(name: str, setup: str, env: dict, sessions: int, capacity: in
         f"{statuses.count('waitlisted')}",
         f"{sum(1 for s in statuses if s not in ('confirmed', 'waitlisted'))}",
         f"{lag:.2f}",
+        f"{cpu_ms['registration']:.2f}",
+        f"{cpu_ms['postgres']:.2f}",
     ]
 
 
@@ -126,6 +140,8 @@ HEADER = [
     "waitlisted",
     "errors",
     "outbox lag s",
+    "registration CPU ms/req",
+    "Postgres CPU ms/req",
 ]
 
 

@@ -7,6 +7,7 @@ import asyncio
 import uuid
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from atelier_devkit import tally
 from atelier_devkit.kafka import headers_of
 from atelier_devkit.traffic import answered, create_sessions, register_all, registrations_for
@@ -18,8 +19,16 @@ OUTAGE_SECONDS = 45
 
 
 async def poison_sent_during_outage(producer: AIOKafkaProducer, key: bytes) -> None:
-    """Sent while the broker is down; the producer holds it until the broker is back."""
-    await producer.send_and_wait(REGISTRATION_EVENTS, b"{not json", key=key)
+    """Sent while the broker is down: the producer holds it, and is asked again if it gives up before the
+    broker is back (it can: a retriable error such as NodeNotReadyError ends the send)."""
+    while True:
+        try:
+            await producer.send_and_wait(REGISTRATION_EVENTS, b"{not json", key=key)
+            return
+        except KafkaError as error:
+            if not error.retriable:
+                raise
+            await asyncio.sleep(0.5)
 
 
 async def test_a_broker_killed_mid_burst_loses_and_doubles_nothing_and_dead_letters_poison_after(faults):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from atelier_platform import sealed
 
@@ -22,6 +24,25 @@ def test_only_the_recipient_key_opens_a_box_for_its_purpose():
 def test_two_boxes_of_one_secret_differ():
     recipient = sealed.private_key(sealed.new_private_key_text())
     assert sealed.seal(recipient.public_key(), "p", "same") != sealed.seal(recipient.public_key(), "p", "same")
+
+
+def ephemeral_key_of(box: str) -> bytes:
+    return base64.urlsafe_b64decode(box + "=" * (-len(box) % 4))[: sealed.KEY_BYTES]
+
+
+def test_a_sealer_keeps_its_ephemeral_key_for_a_while_with_a_nonce_per_box():
+    recipient = sealed.private_key(sealed.new_private_key_text())
+    now = [100.0]
+    sealer = sealed.Sealer(recipient.public_key(), "p", reuse_seconds=60, clock=lambda: now[0])
+    first, second = sealer.seal("same"), sealer.seal("same")
+    now[0] += 60
+    third = sealer.seal("same")
+
+    assert ephemeral_key_of(first) == ephemeral_key_of(second) != ephemeral_key_of(third)
+    assert len({first, second, third}) == 3
+    assert [sealed.open_box(recipient, "p", box) for box in (first, second, third)] == ["same"] * 3
+    with pytest.raises(sealed.Unsealable):
+        sealed.open_box(recipient, "other purpose", second)
 
 
 @pytest.mark.parametrize("box", ["", "not a box!", "A" * 40, "A" * 5000])

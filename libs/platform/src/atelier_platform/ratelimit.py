@@ -7,6 +7,7 @@ right to left, skipping the trusted proxies (a client can write anything at the 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import time
@@ -46,6 +47,7 @@ class TokenBuckets:
         return 0.0 if allowed else (1 - tokens) / self._per_second
 
 
+@functools.lru_cache(maxsize=8)  # read on every request from the same few settings: parse each once
 def trusted_networks(text: str) -> tuple[Network, ...]:
     """`10.0.0.0/8, 192.168.1.7` as networks; raises ValueError naming no more than the bad entry's position."""
     networks = []

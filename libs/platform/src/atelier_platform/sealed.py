@@ -1,15 +1,22 @@
 """Sealed boxes: a short secret only the holder of one private key can read.
 
-X25519 with a fresh key per box, HKDF-SHA256, AES-256-GCM. The sender needs only the recipient's
+X25519 with an ephemeral key, HKDF-SHA256, AES-256-GCM. The sender needs only the recipient's
 public key; the box names its purpose (bound as associated data), so a box sealed for one use
 cannot be replayed as another. A box is text: URL-safe base64 of ephemeral key, nonce, ciphertext.
+
+A `Sealer` keeps its ephemeral key for `KEY_REUSE_SECONDS`, each box with its own random nonce:
+the two key agreements a fresh key costs were the dearest step of a registration. The key lives
+only in the sealing process's memory, which sees the secrets in clear anyway (docs/adr/0007).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import os
+import time
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -22,6 +29,7 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 # Longest box accepted: a manage link or a token is far shorter; anything longer is not ours.
 MAX_BOX_CHARS = 2000
+KEY_REUSE_SECONDS = 60.0
 
 
 class Unsealable(Exception):
@@ -65,13 +73,44 @@ def _raw(key: X25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+class Sealer:
+    """Seals boxes for one recipient and purpose; a new ephemeral key every `reuse_seconds`."""
+
+    def __init__(
+        self,
+        recipient: X25519PublicKey,
+        purpose: str,
+        reuse_seconds: float = KEY_REUSE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._recipient, self._purpose = recipient, purpose
+        self._reuse_seconds, self._clock = reuse_seconds, clock
+        self._expires = -float("inf")
+        self._ephemeral_raw = b""
+        self._box_aead: AESGCM | None = None
+
+    def seal(self, secret: str) -> str:
+        now = self._clock()
+        if self._box_aead is None or now >= self._expires:
+            ephemeral = X25519PrivateKey.generate()
+            self._ephemeral_raw = _raw(ephemeral.public_key())
+            shared = ephemeral.exchange(self._recipient)
+            self._box_aead = _aead(shared, self._ephemeral_raw, _raw(self._recipient), self._purpose)
+            self._expires = now + self._reuse_seconds
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self._box_aead.encrypt(nonce, secret.encode(), self._purpose.encode())
+        return base64.urlsafe_b64encode(self._ephemeral_raw + nonce + sealed).decode().rstrip("=")
+
+
 def seal(recipient: X25519PublicKey, purpose: str, secret: str) -> str:
-    ephemeral = X25519PrivateKey.generate()
-    ephemeral_raw = _raw(ephemeral.public_key())
-    nonce = os.urandom(NONCE_BYTES)
-    aead = _aead(ephemeral.exchange(recipient), ephemeral_raw, _raw(recipient), purpose)
-    box = ephemeral_raw + nonce + aead.encrypt(nonce, secret.encode(), purpose.encode())
-    return base64.urlsafe_b64encode(box).decode().rstrip("=")
+    """One box with a key of its own."""
+    return Sealer(recipient, purpose, reuse_seconds=0).seal(secret)
+
+
+@functools.lru_cache(maxsize=64)  # boxes sealed together share an ephemeral key: agree on it once
+def _opening_aead(key: X25519PrivateKey, ephemeral_raw: bytes, purpose: str) -> AESGCM:
+    shared = key.exchange(X25519PublicKey.from_public_bytes(ephemeral_raw))
+    return _aead(shared, ephemeral_raw, _raw(key.public_key()), purpose)
 
 
 def open_box(key: X25519PrivateKey, purpose: str, box: str) -> str:
@@ -90,8 +129,7 @@ def open_box(key: X25519PrivateKey, purpose: str, box: str) -> str:
         raw[KEY_BYTES + NONCE_BYTES :],
     )
     try:
-        shared = key.exchange(X25519PublicKey.from_public_bytes(ephemeral_raw))
-        plain = _aead(shared, ephemeral_raw, _raw(key.public_key()), purpose).decrypt(nonce, sealed, purpose.encode())
+        plain = _opening_aead(key, ephemeral_raw, purpose).decrypt(nonce, sealed, purpose.encode())
         return plain.decode()
     except (InvalidTag, ValueError, UnicodeDecodeError):
         raise Unsealable("sealed for another key or purpose, or altered") from None

@@ -22,6 +22,7 @@ from .retention import Purge
 from .runtime import Runtime, Worker, create_broker, open_runtime
 from .settings import ServiceSettings
 from .subscribe import subscribe
+from .telemetry import FASTAPI_NATIVE_OFF
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def create_service_app(
     producers and broker open in the lifespan. `workers`, `housekeeping` and `purges` as in `open_runtime`."""
     broker = create_broker(settings.kafka_bootstrap_servers)
     declare_publishers(broker, *publishes)
-    app = FastAPI(title=f"Atelier {name}", version=version)
+    app = FastAPI(title=f"Atelier {name}", version=version, telemetry=FASTAPI_NATIVE_OFF)
     consumers: list[EventConsumer] = []  # the one EventConsumer, once the runtime is open
 
     for topic in consumes.topics:

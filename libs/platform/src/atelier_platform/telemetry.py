@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator, Sequence
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry import propagate, trace
@@ -24,6 +25,9 @@ from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, Sam
 from opentelemetry.util.types import Attributes
 
 TRACEPARENT = "traceparent"
+# FastAPI's own OpenTelemetry hook stays off: `install` traces through the instrumentor, and the hook
+# would otherwise look the providers up in the environment on every request.
+FASTAPI_NATIVE_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 _tracer = trace.get_tracer("atelier")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from atelier_platform.http import add_correlation_id
 from atelier_platform.input_rules import install_input_rules
 from atelier_platform.metrics import serve_metrics
+from atelier_platform.telemetry import FASTAPI_NATIVE_OFF
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -31,7 +32,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.services.close()
 
     # Pages, not an API: no OpenAPI page of its own.
-    app = FastAPI(title="Atelier participant pages", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Atelier participant pages",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        telemetry=FASTAPI_NATIVE_OFF,
+    )
     app.state.settings = settings
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,4 +1,7 @@
-"""What the HTTP routes need, as typed FastAPI dependencies. The bootstrap (`app.py`) fills one `Services` at start."""
+"""What the HTTP routes need, as typed FastAPI dependencies. The bootstrap (`app.py`) fills one `Services` at start.
+
+The dependencies are `async` although they do not wait: FastAPI runs a plain function in its thread
+pool, a hand-off that cost more than the lookup on every request."""
 
 from __future__ import annotations
 
@@ -48,19 +51,19 @@ def services(request: Request) -> Services:
     return found
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
+async def unit_of_work(request: Request) -> UnitOfWork:
     return services(request).started_uow()
 
 
-def intake(request: Request) -> Intake:
+async def intake(request: Request) -> Intake:
     return services(request).started_intake()
 
 
-def settings(request: Request) -> Settings:
+async def settings(request: Request) -> Settings:
     return services(request).settings
 
 
-def limits(request: Request) -> RegistrationLimits:
+async def limits(request: Request) -> RegistrationLimits:
     return services(request).limits
 
 

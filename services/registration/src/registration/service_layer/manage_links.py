@@ -8,7 +8,6 @@ the email (see docs/adr/0007).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from atelier_platform import sealed
 from atelier_schemas.registration import MANAGE_LINK_PURPOSE
@@ -21,15 +20,14 @@ def manage_url(public_url: str, registration_id: uuid.UUID, token: str, language
     return f"{public_url.rstrip('/')}/registrations/{registration_id}?lang={language}#token={token}"
 
 
-@dataclass(frozen=True)
 class ManageLinks:
-    public_url: str
-    notifications_key: X25519PublicKey
+    def __init__(self, public_url: str, notifications_key: X25519PublicKey) -> None:
+        self.public_url = public_url
+        self._sealer = sealed.Sealer(notifications_key, MANAGE_LINK_PURPOSE)
 
     @classmethod
     def from_settings(cls, public_url: str, notifications_public_key: str) -> ManageLinks:
         return cls(public_url, sealed.public_key(notifications_public_key))
 
     def sealed(self, registration_id: uuid.UUID, token: str, language: str) -> str:
-        url = manage_url(self.public_url, registration_id, token, language)
-        return sealed.seal(self.notifications_key, MANAGE_LINK_PURPOSE, url)
+        return self._sealer.seal(manage_url(self.public_url, registration_id, token, language))
