@@ -45,15 +45,20 @@ from .smtp import SESSION_REFUSED, MailerPool, ServerUnavailable, is_permanent, 
 
 log = structlog.get_logger(__name__)
 
+# A message is claimable when it heads its registration's line. That test is a subquery with LIMIT,
+# which Postgres runs per candidate through the index, never as a join: the NOT EXISTS it replaces
+# was planned, on a young table without statistics, as a scan of every pending message per
+# candidate (one round every two seconds with 4,000 waiting, until autovacuum analysed the table).
 DUE = """
 SELECT m.id, m.kind, m.registration_id, m.message_id, m.context, m.attempts, m.created_at, m.traceparent,
        now() - m.retry_window_from AS waiting, c.name, c.email, c.language
 FROM messages m JOIN contacts c USING (registration_id)
 WHERE m.status = 'pending' AND m.next_attempt_at <= now()
-  AND NOT EXISTS (
-      SELECT 1 FROM messages earlier
-      WHERE earlier.registration_id = m.registration_id AND earlier.status = 'pending'
-        AND (earlier.caused_at, earlier.created_at, earlier.id) < (m.caused_at, m.created_at, m.id))
+  AND m.id = (
+      SELECT head.id FROM messages head
+      WHERE head.registration_id = m.registration_id AND head.status = 'pending'
+      ORDER BY head.caused_at, head.created_at, head.id
+      LIMIT 1)
 ORDER BY m.caused_at, m.created_at, m.id
 LIMIT $1
 FOR UPDATE OF m SKIP LOCKED
