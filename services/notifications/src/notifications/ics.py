@@ -52,11 +52,12 @@ def session_entry(
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", method(cancelled))
-    # The VTIMEZONE lets any client read the local times right; the years around the session are enough.
-    calendar.add_component(brussels_time_zone(starts_at.year - 1, ends_at.year + 1))
     calendar.add_component(event)
     ical: bytes = calendar.to_ical()
-    return ical.decode()
+    # The VTIMEZONE lets any client read the local times right; the years around the session are enough.
+    # It goes before the event, as add_component would put it, written once per span of years.
+    time_zone = brussels_time_zone(starts_at.year - 1, ends_at.year + 1)
+    return ical.decode().replace("BEGIN:VEVENT\r\n", time_zone + "BEGIN:VEVENT\r\n", 1)
 
 
 def method(cancelled: bool) -> str:
@@ -64,6 +65,9 @@ def method(cancelled: bool) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def brussels_time_zone(first_year: int, last_year: int) -> Timezone:
-    """Built once per span of years: computing the transitions is most of the work of an entry."""
-    return Timezone.from_tzid("Europe/Brussels", first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31))
+def brussels_time_zone(first_year: int, last_year: int) -> str:
+    """The VTIMEZONE, computed and written once per span of years: its transitions were most of the
+    work of an entry, and writing them out most of what was left."""
+    zone = Timezone.from_tzid("Europe/Brussels", first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31))
+    written: bytes = zone.to_ical()
+    return written.decode()
