@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from atelier_platform.runtime import KAFKA_CONNECTED
 
 from atelier_devkit.stack import cli, kafka, postgres, smtp
 from atelier_devkit.stack.infra import ensure_infra
@@ -54,6 +55,7 @@ class ServiceProcess:
         self.env = {**os.environ, **env, f"{name.upper()}_PORT": str(self.port), "LOG_LEVEL": "INFO", **settings}
         self.settings = settings
         self.process: subprocess.Popen | None = None
+        self._log_offset = 0  # where this start's lines begin in the log
 
     async def start(self, ready_timeout: float = 90) -> ServiceProcess:
         self._spawn()
@@ -61,6 +63,7 @@ class ServiceProcess:
         return self
 
     def _spawn(self) -> None:
+        self._log_offset = self.log.stat().st_size if self.log.exists() else 0
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.name],
             env=self.env,
@@ -70,13 +73,24 @@ class ServiceProcess:
         )
 
     async def wait_ready(self, timeout: float = 90) -> None:
+        """Until /readyz says Kafka is "ok" and every worker has logged that it reached Kafka: with
+        several workers, /readyz answers for whichever one takes the request."""
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline and self.running:
-                if await answers_consuming(client, self.url):
+                if await answers_consuming(client, self.url) and self._workers_on_kafka() >= self._worker_count:
                     return
                 await asyncio.sleep(0.3)
         raise RuntimeError(f"{self.name} not ready; log tail:\n{self.log_tail()}")
+
+    @property
+    def _worker_count(self) -> int:
+        return int(self.env.get(f"{self.name.upper()}_WORKERS") or 1)
+
+    def _workers_on_kafka(self) -> int:
+        with self.log.open("rb") as log:
+            log.seek(self._log_offset)
+            return log.read().count(KAFKA_CONNECTED.encode())
 
     @property
     def running(self) -> bool:

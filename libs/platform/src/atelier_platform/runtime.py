@@ -23,6 +23,7 @@ from .supervise import Supervisor
 from .topics import ensure_topics
 
 log = structlog.get_logger(__name__)
+KAFKA_CONNECTED = "connected to kafka: topics exist, subscribers started"
 
 # Shutdown on SIGTERM, at most (seconds): HTTP requests in hand, offsets, records in hand,
 # producers and lease, pool. The sum is SHUTDOWN_GRACE; give the container 25 s.
@@ -112,6 +113,7 @@ async def open_runtime(
             await broker.stop()  # what did start, so the next attempt begins clean
             raise
         runtime.kafka_connected.set()
+        log.info(KAFKA_CONNECTED)
 
     async def publish() -> None:
         await topics_exist.wait()  # else the broker would create them with its default partitions
