@@ -49,6 +49,7 @@ log = structlog.get_logger(__name__)
 # which Postgres runs per candidate through the index, never as a join: the NOT EXISTS it replaces
 # was planned, on a young table without statistics, as a scan of every pending message per
 # candidate (one round every two seconds with 4,000 waiting, until autovacuum analysed the table).
+# The claim walks the pending messages in cause order and stops at the round's size: see `claim_due`.
 DUE = """
 SELECT m.id, m.kind, m.registration_id, m.message_id, m.context, m.attempts, m.created_at, m.traceparent,
        now() - m.retry_window_from AS waiting, c.name, c.email, c.language
@@ -78,6 +79,12 @@ FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::float
      AS o(id, status, attempts, last_error, subject, retry_in)
 WHERE m.id = o.id
 """
+
+# Statistics taken while the queue was short (a young table, or a quiet hour) make Postgres read every
+# pending message, test each against its line and sort them all, to keep a handful: 25-30 ms a round
+# with 8,000 waiting in a burst, instead of 0.3 ms. Without sorting, the one plan left is the walk of
+# the cause-order index that stops once the round is full, whatever the statistics say.
+WALK_THE_INDEX = "SET LOCAL enable_sort = off"
 
 SEND_ERRORS = (ServerUnavailable, aiosmtplib.SMTPException, OSError, ValueError)
 # 4xx replies that close or refuse the whole session (service not available, TLS not available now).
@@ -136,6 +143,13 @@ class CircuitBreaker:
 
     def got_through(self) -> None:
         self._pause, self._open_until = 0.0, 0.0
+
+
+async def claim_due(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Lock up to `limit` due messages that head their registration's line, oldest cause first, in the
+    caller's transaction; the rows of DUE."""
+    await conn.execute(WALK_THE_INDEX)
+    return list(await conn.fetch(DUE, limit))
 
 
 async def requeue_failed(pool: asyncpg.Pool, registration_id: uuid.UUID | None = None) -> int:
@@ -214,7 +228,7 @@ class Deliverer:
         if self.breaker.is_open:
             return 0
         async with pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(DUE, self._settings.smtp_connections)
+            rows = await claim_due(conn, self._settings.smtp_connections)
             if not rows:
                 return 0
             # Every attempt runs to its end before the round is recorded: none is left sending unrecorded.
