@@ -9,13 +9,16 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import zxingcpp
+from aiosmtplib.email import flatten_message
 from atelier_devkit import notification_events as events
 from notifications import contexts, kinds
 from notifications.compose import build_email
 from notifications.outgoing import message_id_for
 from notifications.projection import Booking
 from notifications.qr import qr_png
+from notifications.smtp import wire_bytes
 from support.email_parts import calendar_entries, decode_qr, html_text, images, only_event, plain_text
 from support.links import as_delivered, sealed_for_tests
 
@@ -31,20 +34,25 @@ BOOKING = Booking(
 )
 
 
-def sent(kind: str, context: dict, *, language: str = "en", cause: str = "event-1"):
-    """Build the email from a queued row, then read it back as the receiving server would."""
+def built(kind: str, context: dict, *, language: str = "en", cause: str = "event-1", name: str = "Lena Peeters"):
     row = {
         "kind": kind,
         "message_id": message_id_for(cause, kind),
         "registration_id": REGISTRATION,
         "context": json.dumps(context),
         "created_at": datetime(2027, 1, 2, 12, tzinfo=UTC),
-        "name": "Lena Peeters",
+        "name": name,
         "email": "lena@example.be",
         "language": language,
     }
-    built = build_email(as_delivered(row), sender="Atelier <hello@atelier.brussels>")
-    return email.message_from_bytes(built.as_bytes(), policy=email.policy.default)
+    return build_email(as_delivered(row), sender="Atelier <hello@atelier.brussels>")
+
+
+def sent(kind: str, context: dict, *, language: str = "en", cause: str = "event-1"):
+    """Build the email from a queued row, then read it back as the receiving server would."""
+    return email.message_from_bytes(
+        wire_bytes(built(kind, context, language=language, cause=cause)), policy=email.policy.default
+    )
 
 
 def test_the_confirmation_has_text_and_html_parts_and_headers_for_its_reader():
@@ -119,3 +127,17 @@ def test_the_message_id_is_stable_for_one_cause_and_differs_between_causes():
     assert message_id_for("e-1", "voucher_issued") == message_id_for("e-1", "voucher_issued")
     assert message_id_for("e-1", "voucher_issued") != message_id_for("e-2", "voucher_issued")
     assert message_id_for("e-1", "voucher_issued") != message_id_for("e-1", "registration_confirmed")
+
+
+@pytest.mark.parametrize("language", ["fr", "nl", "en"])
+@pytest.mark.parametrize(
+    "name", ["Lena Peeters", "Zoë Van den Bossche-D'Hondt", "Anne, Bob & Chloé " + "Verhoeven" * 8]
+)
+def test_the_bytes_on_the_wire_are_those_the_smtp_library_would_write(language, name):
+    """Headers that need no folding are written as they are: the bytes stay aiosmtplib's own."""
+    for kind, context in (
+        (kinds.REGISTRATION_CONFIRMED, contexts.seat(BOOKING)),
+        (kinds.VOUCHER_ISSUED, contexts.ticket(events.ticket_issued(REGISTRATION))),
+    ):
+        message = built(kind, context, language=language, name=name)
+        assert wire_bytes(message) == flatten_message(message, cte_type="7bit")
