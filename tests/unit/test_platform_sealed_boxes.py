@@ -45,6 +45,17 @@ def test_a_sealer_keeps_its_ephemeral_key_for_a_while_with_a_nonce_per_box():
         sealed.open_box(recipient, "other purpose", second)
 
 
+def test_boxes_sealed_together_are_opened_with_one_key_agreement_when_the_key_is_read_per_box():
+    """As notifications does: the key read from its setting for each email, each box opened with it."""
+    text = sealed.new_private_key_text()
+    sealer = sealed.Sealer(sealed.private_key(text).public_key(), "p", reuse_seconds=60)
+    boxes = [sealer.seal(f"link {n}") for n in range(5)]
+    sealed._opening_aead.cache_clear()
+
+    assert [sealed.open_box(sealed.private_key(text), "p", box) for box in boxes] == [f"link {n}" for n in range(5)]
+    assert sealed._opening_aead.cache_info().misses == 1  # one key agreement for the five
+
+
 @pytest.mark.parametrize("box", ["", "not a box!", "A" * 40, "A" * 5000])
 def test_anything_else_is_unsealable(box):
     with pytest.raises(sealed.Unsealable):

@@ -46,8 +46,12 @@ def _key_bytes(text: str, what: str) -> bytes:
     return raw
 
 
+@functools.lru_cache(maxsize=8)
 def private_key(text: str) -> X25519PrivateKey:
-    """A private key from the base64 of its 32 bytes (raises ValueError, never echoing the value)."""
+    """A private key from the base64 of its 32 bytes (raises ValueError, never echoing the value).
+
+    The same object for the same text: keys compare by identity, so the opening cache below works only
+    for a key read once, not once per box."""
     return X25519PrivateKey.from_private_bytes(_key_bytes(text, "the private key"))
 
 
