@@ -42,7 +42,7 @@ from atelier_devkit.stack.services import service_marker
 from atelier_devkit.stack.state import load_state
 from atelier_schemas.vocabulary import LANGUAGES
 from measures import cumulative, percentile, ratio_to_floor, span_rate
-from stacks import CONCURRENCY, fresh_stack, new_sessions, post, print_table
+from stacks import CONCURRENCY, connector, fresh_stack, new_sessions, post, print_table
 
 STACK = "chain-bench"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -277,12 +277,11 @@ def stop_services() -> None:
 
 
 async def measure(args: argparse.Namespace, env: dict[str, str]) -> dict:
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(env["TICKETING_URL"], timeout=timeout) as ticketing:
         async with ticketing.get("/stations", params={"limit": 100}) as response:
             stations = [station["id"] for station in await response.json()]
-    async with aiohttp.ClientSession(env["REGISTRATION_URL"], connector=connector, timeout=timeout) as client:
+    async with aiohttp.ClientSession(env["REGISTRATION_URL"], connector=connector(), timeout=timeout) as client:
         chain = Chain(env, client, stations)
         burst_run = await run_scenario(chain, "burst", burst, args.registrations, args.drain_timeout)
         paced_count = round(args.paced_rate * args.paced_seconds)

@@ -31,7 +31,7 @@ from atelier_devkit.stack.processes import is_running, signal_process
 from atelier_devkit.stack.services import service_marker
 from atelier_devkit.stack.state import load_state
 from measures import percentile
-from stacks import CONCURRENCY, fresh_stack, new_sessions, post, print_table
+from stacks import CONCURRENCY, connector, fresh_stack, new_sessions, post, print_table
 
 STACK = "registration-bench"
 
@@ -95,9 +95,8 @@ def measured_processes() -> dict[str, int]:
 
 
 async def scenario(name: str, setup: str, env: dict, sessions: int, capacity: int, total: int) -> list[str]:
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
     timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(env["REGISTRATION_URL"], connector=connector, timeout=timeout) as client:
+    async with aiohttp.ClientSession(env["REGISTRATION_URL"], connector=connector(), timeout=timeout) as client:
         session_ids = await new_sessions(client, env["REGISTRATION_ADMIN_TOKEN"], sessions, capacity)
         cpu_before = cpu.snapshot(measured_processes())
         with downstream_paused() if setup == ALONE else contextlib.nullcontext():

@@ -13,6 +13,14 @@ from atelier_schemas.vocabulary import LANGUAGES
 
 CONCURRENCY = 200  # requests in flight
 # aiohttp, not httpx: at 200 connections httpx itself tops out near 60 requests/s on this machine.
+# Idle connections are dropped before uvicorn's 5 s keep-alive ends: a request written on a connection
+# the server is closing at that moment fails ("Cannot write to closing transport").
+KEEPALIVE_SECONDS = 2.0
+
+
+def connector() -> aiohttp.TCPConnector:
+    """The client's connections: CONCURRENCY of them, never reused once the server may have closed them."""
+    return aiohttp.TCPConnector(limit=CONCURRENCY, keepalive_timeout=KEEPALIVE_SECONDS)
 
 
 def fresh_stack(name: str) -> dict[str, str]:
