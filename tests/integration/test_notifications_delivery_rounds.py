@@ -1,14 +1,16 @@
 """Delivery rounds on real Postgres and a real SMTP server: kept-open connections, a pool that is
-never exceeded, a connection lost mid-round, a round cut before its commit, and two deliverers
-sharing one queue."""
+never exceeded, connections kept through a lull shorter than the idle time, a connection lost
+mid-round, a round cut before its commit, and two deliverers sharing one queue."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
+from types import SimpleNamespace
 
 import asyncpg
 import pytest
@@ -17,6 +19,7 @@ from atelier_devkit.api import unique_email
 from atelier_devkit.databases import notifications_database
 from atelier_devkit.handling import handle
 from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
+from atelier_devkit.waiting import eventually
 from notifications.delivery import Deliverer, Outcome
 from notifications.handlers import handlers
 from notifications.smtp import MailerPool
@@ -69,6 +72,29 @@ async def test_a_connection_is_opened_again_after_its_share_of_messages(pool, sm
     await deliver_all(pool, smtp.port, smtp_connections=1, smtp_messages_per_connection=3)
 
     assert sorted(smtp.connections_of(address).values()) == [1, 3, 3]
+
+
+@pytest.mark.parametrize(("idle_seconds", "carried"), [(30.0, [3]), (0.0, [1, 1, 1])])
+async def test_connections_outlive_a_lull_shorter_than_the_idle_time(pool, smtp, idle_seconds, carried):
+    """A trickle of messages, each after the queue was found empty several times: with connections
+    kept open while idle, one carries them all; closed as soon as idle, each opens its own."""
+    address = unique_email()
+    settings = delivery_settings(smtp.port, smtp_connections=1, poll_seconds=0.05, smtp_idle_seconds=idle_seconds)
+    deliverer = Deliverer(settings)
+    service = SimpleNamespace(pool=pool, relay=SimpleNamespace(wake=lambda: None))  # what the loop uses of it
+    running = asyncio.create_task(deliverer.run(service))  # type: ignore[arg-type]
+    try:
+        for sent in range(1, 4):
+            await confirmations_to(pool, address, 1)
+            deliverer.wake()
+            assert await eventually(lambda sent=sent: len(smtp.to(address)) == sent, timeout=10, interval=0.05)
+            await asyncio.sleep(0.3)  # the queue is found empty about six times
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+    assert sorted(smtp.connections_of(address).values()) == carried
 
 
 async def test_a_connection_lost_mid_round_costs_no_attempt_and_no_message_goes_twice(pool, smtp):

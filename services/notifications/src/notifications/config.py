@@ -42,6 +42,13 @@ class Settings(ServiceSettings):
         description="SMTP connections kept open during a burst, each carrying one message at a time; also the most"
         " messages claimed (and sent side by side) in one delivery round",
     )
+    smtp_idle_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=60,
+        description="How long connections stay open with nothing to send, so a trickle of messages does not pay a"
+        " new SMTP session each; well under the server's own idle timeout (RFC 5321: at least 5 minutes)",
+    )
     smtp_messages_per_connection: int = Field(
         default=100, ge=1, description="Messages sent over one SMTP connection before it is closed and opened again"
     )

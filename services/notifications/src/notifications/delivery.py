@@ -191,6 +191,8 @@ class Deliverer:
 
     async def run(self, runtime: Runtime) -> None:
         mailers = MailerPool(self._settings)
+        loop = asyncio.get_running_loop()
+        idle_since: float | None = None
         try:
             while True:
                 wakeup = self._wakeup  # taken before looking, so a wake during the look is not lost
@@ -200,11 +202,15 @@ class Deliverer:
                     log.warning("delivery loop failed, will retry", error=type(exc).__name__)
                     delivered = 0
                 if delivered:
+                    idle_since = None
                     continue
-                # Idle: announce what was sent (during a burst the relay's own polling batches it),
-                # and leave no connection for the server to time out.
+                # Idle: announce what was sent (during a burst the relay's own polling batches it). The
+                # connections stay open for the next messages a while, then close before the server
+                # would time them out.
                 runtime.relay.wake()
-                await mailers.close()
+                idle_since = idle_since or loop.time()
+                if loop.time() - idle_since >= self._settings.smtp_idle_seconds:
+                    await mailers.close()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wakeup.wait(), self._settings.poll_seconds)
         finally:

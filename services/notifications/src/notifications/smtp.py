@@ -50,7 +50,7 @@ class ServerUnavailable(Exception):
 
 
 class Mailer:
-    """An SMTP connection opened on first use and kept for the next messages of a burst, up to
+    """An SMTP connection opened on first use and kept for the next messages, up to
     `smtp_messages_per_connection` of them (servers limit what one session may carry)."""
 
     def __init__(self, settings: Settings) -> None:
@@ -129,7 +129,7 @@ class MailerPool:
             self._free.put_nowait(mailer)
 
     async def close(self) -> None:
-        """Say goodbye on every open connection: idle, we leave none for the server to time out."""
+        """Say goodbye on every open connection: idle a while, we leave none for the server to time out."""
         await asyncio.gather(*(mailer.close() for mailer in self._mailers))
 
     def drop(self) -> None:
