@@ -92,4 +92,3 @@ async def _unproven(conn: asyncpg.Connection, command: CancelRegistration, proof
     if not await registrations.exists(conn, command.registration_id):
         return None
     return "proof refused: it is not this registration's manage token"
-
