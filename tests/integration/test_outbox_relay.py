@@ -136,6 +136,27 @@ async def test_a_row_kafka_will_never_accept_is_quarantined_and_the_rows_behind_
     assert await own_pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND quarantined_at IS NULL") == 0
 
 
+async def test_one_relay_publishes_under_its_lease_renewing_it_only_when_it_runs_short(infra, own_pool, producer):
+    registration_id = uuid.uuid4()
+    first, second = outbox.OutboxRelay(own_pool, producer), outbox.OutboxRelay(own_pool, producer)
+    lease = "SELECT holder, expires_at FROM outbox_relay_lease"
+
+    await append_issued(own_pool, registration_id, range(0, 1))
+    assert await first.relay_once() == 1
+    taken = await own_pool.fetchrow(lease)
+    await append_issued(own_pool, registration_id, range(1, 3))
+    assert await second.relay_once() == 0  # the lease is the first relay's
+    assert await first.relay_once() == 2
+    assert await own_pool.fetchrow(lease) == taken  # a busy relay does not write its lease for every batch
+
+    await first.release()  # a clean stop hands it over at once
+    await append_issued(own_pool, registration_id, range(3, 4))
+    assert await second.relay_once() == 1
+    assert await first.relay_once() == 0
+    assert (await own_pool.fetchrow(lease))["expires_at"] > taken["expires_at"]
+    assert await codes_on_kafka(infra, registration_id, 4) == ["CODE-0", "CODE-1", "CODE-2", "CODE-3"]
+
+
 async def test_the_relay_holds_no_transaction_nor_connection_while_kafka_works(infra, own_pool):
     registration_id, in_kafka, go_on = uuid.uuid4(), asyncio.Event(), asyncio.Event()
 

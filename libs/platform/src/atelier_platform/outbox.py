@@ -66,6 +66,7 @@ UPDATE outbox_relay_lease SET holder = $1, expires_at = clock_timestamp() + make
 WHERE holder = $1 OR expires_at < clock_timestamp()
 RETURNING true
 """
+LEASE_MARGIN_SECONDS = 5.0  # for reading a batch, on top of the publish timeout, before a lease must be renewed
 _UNSENT = "SELECT EXISTS (SELECT FROM outbox WHERE sent_at IS NULL AND quarantined_at IS NULL)"
 _BATCH = """
 SELECT position, event_id, topic, key, headers, value FROM outbox
@@ -78,7 +79,9 @@ class OutboxRelay:
 
     No transaction or pool connection is held while Kafka works: the relay takes a lease in one
     statement (only its holder publishes, so a key's events keep their order), reads a batch,
-    publishes it under a timeout, then marks it sent. A Kafka or database failure is logged and
+    publishes it under a timeout, then marks it sent. A lease lasts two publish timeouts and is
+    renewed only once less than a publish and a margin of it is left: busy, a batch costs one read
+    and one write, not a write for the lease as well. A Kafka or database failure is logged and
     retried with backoff; a row Kafka will never accept is quarantined.
     """
 
@@ -100,6 +103,7 @@ class OutboxRelay:
         self._lease_seconds = 2 * publish_timeout  # outlives a batch, so no two relays publish at once
         self._max_backoff = max_backoff
         self._holder = uuid.uuid4()
+        self._lease_until = 0.0  # loop time until which the lease is surely ours (taken before asking for it)
         self._wakeup = asyncio.Event()
         self.quarantined = 0  # rows this process set aside
 
@@ -132,7 +136,7 @@ class OutboxRelay:
         Raises the Kafka error that stopped the batch, after marking what was published.
         """
         async with self._pool.acquire() as conn:
-            if not await conn.fetchval(_UNSENT) or not await conn.fetchval(_LEASE, self._holder, self._lease_seconds):
+            if not self._holds_lease() and not (await conn.fetchval(_UNSENT) and await self._take_lease(conn)):
                 return 0
             rows = await conn.fetch(_BATCH, self._batch_size)
         sent, quarantined, failure = await self._publish(rows)
@@ -153,6 +157,18 @@ class OutboxRelay:
             await self._producer.discard_if_broken(failure)
             raise failure
         return len(sent) + len(quarantined)
+
+    def _holds_lease(self) -> bool:
+        """Whether the lease outlasts a batch read and published from now."""
+        now = asyncio.get_running_loop().time()
+        return now + self._publish_timeout + LEASE_MARGIN_SECONDS < self._lease_until
+
+    async def _take_lease(self, conn: asyncpg.Connection) -> bool:
+        asked_at = asyncio.get_running_loop().time()
+        if not await conn.fetchval(_LEASE, self._holder, self._lease_seconds):
+            return False
+        self._lease_until = asked_at + self._lease_seconds
+        return True
 
     async def _mark(self, sent: list[int], quarantined: list[tuple[asyncpg.Record, str]]) -> None:
         async with self._pool.acquire() as conn:
@@ -198,6 +214,7 @@ class OutboxRelay:
 
     async def release(self) -> None:
         """Hand the lease back on a clean stop, so another process's relay need not wait for it to expire."""
+        self._lease_until = 0.0
         await self._pool.execute(
             "UPDATE outbox_relay_lease SET expires_at = '-infinity' WHERE holder = $1", self._holder
         )
