@@ -191,8 +191,6 @@ class Deliverer:
 
     async def run(self, runtime: Runtime) -> None:
         mailers = MailerPool(self._settings)
-        loop = asyncio.get_running_loop()
-        idle_since: float | None = None
         try:
             while True:
                 wakeup = self._wakeup  # taken before looking, so a wake during the look is not lost
@@ -202,15 +200,10 @@ class Deliverer:
                     log.warning("delivery loop failed, will retry", error=type(exc).__name__)
                     delivered = 0
                 if delivered:
-                    idle_since = None
                     continue
-                # Idle: announce what was sent (during a burst the relay's own polling batches it). The
-                # connections stay open for the next messages a while, then close before the server
-                # would time them out.
+                # Idle: announce what was sent (during a burst the relay's own polling batches it).
                 runtime.relay.wake()
-                idle_since = idle_since or loop.time()
-                if loop.time() - idle_since >= self._settings.smtp_idle_seconds:
-                    await mailers.close()
+                await mailers.close_if_idle()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wakeup.wait(), self._settings.poll_seconds)
         finally:

@@ -119,6 +119,8 @@ class MailerPool:
         self._free: asyncio.Queue[Mailer] = asyncio.Queue()
         for mailer in self._mailers:
             self._free.put_nowait(mailer)
+        self._idle_seconds = settings.smtp_idle_seconds
+        self._last_used = 0.0  # loop time a mailer was last handed back
 
     @contextlib.asynccontextmanager
     async def mailer(self) -> AsyncIterator[Mailer]:
@@ -126,10 +128,16 @@ class MailerPool:
         try:
             yield mailer
         finally:
+            self._last_used = asyncio.get_running_loop().time()
             self._free.put_nowait(mailer)
 
+    async def close_if_idle(self) -> None:
+        """Say goodbye on every open connection once none was used for `smtp_idle_seconds`: a trickle of
+        messages keeps its connections, and none is left for the server to time out."""
+        if asyncio.get_running_loop().time() - self._last_used >= self._idle_seconds:
+            await self.close()
+
     async def close(self) -> None:
-        """Say goodbye on every open connection: idle a while, we leave none for the server to time out."""
         await asyncio.gather(*(mailer.close() for mailer in self._mailers))
 
     def drop(self) -> None:
