@@ -23,6 +23,8 @@ log = structlog.get_logger(__name__)
 
 MAX_REQUEST_SIZE = 1_048_576  # bytes; Kafka's default message.max.bytes is about the same
 REQUEST_TIMEOUT = 10.0  # seconds a record may wait for the broker before its send fails
+# aiokafka's start waits for a producer id without end while the broker is unreachable.
+START_TIMEOUT = 15.0  # seconds a new producer gets to reach the broker before the send fails
 CLOSE_TIMEOUT = 5.0  # seconds a broken producer gets to close before it is dropped
 
 Headers = Sequence[tuple[str, bytes]]
@@ -49,7 +51,8 @@ class Producer:
                     **client_args(),
                 )
                 try:
-                    await producer.start()
+                    async with asyncio.timeout(START_TIMEOUT):
+                        await producer.start()
                 except BaseException:
                     await _close(producer)
                     raise
