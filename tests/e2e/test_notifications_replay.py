@@ -43,7 +43,7 @@ async def test_a_confirmation_replayed_from_the_dead_letters_after_the_cancellat
             producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
             await producer.start()
             try:
-                consumer = EventConsumer(group=notifications.group, pool=None, producer=producer, handlers={})
+                consumer = EventConsumer(group=notifications.group, pool=database.pool, producer=producer, handlers={})
                 await consumer.dead_letter(record_of(confirmation), ValueError("a bug, fixed since"))
             finally:
                 await producer.stop()

@@ -254,3 +254,17 @@ async def test_an_event_id_postgres_refuses_is_dead_lettered_alone_and_its_batch
     assert (await codes_applied(pool))[str(registration_id)] == ["R-0", "R-2"]
     dead = await read_topic(infra["KAFKA_BOOTSTRAP_SERVERS"], dead_letter("test.batches"))
     assert [headers_of(r)["ce_id"] for r in dead if headers_of(r)["ce_id"] == events[1].id] == [events[1].id]
+
+
+async def test_a_bad_record_handed_over_again_is_dead_lettered_once_and_a_replayed_copy_again(infra, pool, producer):
+    bad = to_cloud_event(confirmed(uuid.uuid4(), BROKEN), source="/tests")
+    consumer = EventConsumer(group="tests", pool=pool, producer=producer, handlers={RegistrationConfirmed: apply})
+    [first] = records_of([bad])
+
+    await consumer.handle_batch([first])  # dead-lettered, then the offset was lost in a rebalance
+    await consumer.handle_batch([first])  # the member handed the partition next meets it again
+    await consumer.handle_batch([replace(first, offset=first.offset + 1000)])  # replayed: a new record
+
+    dead = await read_topic(infra["KAFKA_BOOTSTRAP_SERVERS"], dead_letter("test.batches"))
+    offsets = [headers_of(r)["dlq_original_offset"] for r in dead if headers_of(r)["ce_id"] == bad.id]
+    assert offsets == [str(first.offset), str(first.offset + 1000)]

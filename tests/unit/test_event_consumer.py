@@ -50,6 +50,14 @@ class FakePool:
         self.acquired += 1
         yield FakeConnection(self)
 
+    async def fetchval(self, sql: str, consumer: str, place: str) -> bool:
+        """Was this record dead-lettered by the group already?"""
+        return (consumer, place) in self.inbox
+
+    async def execute(self, sql: str, consumer: str, place: str) -> None:
+        """Remember a record as dead-lettered."""
+        self.inbox.add((consumer, place))
+
 
 class FakeProducer:
     def __init__(self) -> None:

@@ -42,6 +42,10 @@ Handlers = dict[type[Message], Handler]  # what a service does with each event t
 _INBOX = """
 INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id
 """
+# A record dead-lettered is remembered by its place in Kafka: when its offset was not committed before
+# a rebalance, the member handed it next must not dead-letter it again. A replayed copy has a new place.
+_SEEN = "SELECT EXISTS (SELECT FROM inbox WHERE consumer = $1 AND event_id = $2)"
+_REMEMBER = "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,12 @@ class EventConsumer:
         return applied
 
     async def dead_letter(self, record: ConsumerRecord, error: Exception) -> None:
+        """Send `record` to its dead-letter topic, once per group: sent first, then remembered, so a crash
+        in between sends it twice rather than never."""
+        place = f"dead-lettered {record.topic}/{record.partition}/{record.offset}"
+        if await self._pool.fetchval(_SEEN, self.group, place):
+            log.info("already dead-lettered", topic=record.topic, partition=record.partition, offset=record.offset)
+            return
         reason = describe(error)[:2000]
         headers = [
             *(record.headers or ()),
@@ -197,6 +207,7 @@ class EventConsumer:
         await self._producer.send_and_wait(
             dead_letter(record.topic), value=record.value, key=record.key, headers=headers
         )
+        await self._pool.execute(_REMEMBER, self.group, place)
         DEAD_LETTERS.labels(dead_letter(record.topic), self.group).inc()
         log.warning(
             "record dead-lettered",
