@@ -282,3 +282,35 @@ async def test_events_already_in_the_inbox_or_twice_in_a_batch_are_applied_once(
     await consumer.handle_batch(records[:2])  # handled, then the process stopped before committing offsets
     await consumer.handle_batch([*records, records[3]])
     assert handled == [event_id(r) for r in records]
+
+
+async def test_what_goes_around_a_batch_runs_once_in_its_transaction_with_the_events_it_applies():
+    steps: list = []
+    pool = FakePool()
+
+    @contextlib.asynccontextmanager
+    async def around(conn, payloads):
+        steps.append(("before", pool.transactions, pool.commits, [p.registration_code for p in payloads]))
+        yield
+        steps.append(("after", pool.transactions, pool.commits))
+
+    async def handler(conn, event, payload):
+        steps.append(payload.registration_code)
+
+    handlers = {RegistrationConfirmed: handler}
+    consumer = EventConsumer(group="tests", pool=pool, producer=FakeProducer(), handlers=handlers, around_batch=around)
+    events = [confirmed().model_copy(update={"registration_code": f"R-{n}"}) for n in range(3)]
+    records = [record(to_cloud_event(event, source="/t")) for event in events]
+    await consumer.handle_batch(records[:1])
+    await consumer.handle_batch([*records, records[2]])  # the first already applied, the last twice
+
+    assert steps == [
+        ("before", 1, 0, ["R-0"]),
+        "R-0",
+        ("after", 1, 0),
+        ("before", 2, 1, ["R-1", "R-2"]),
+        "R-1",
+        "R-2",
+        ("after", 2, 1),
+    ]
+    assert pool.commits == 2

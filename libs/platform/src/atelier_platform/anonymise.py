@@ -9,17 +9,18 @@ Kafka ages out with the topic's retention (docs/adr/0007).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
-from atelier_schemas import CloudEvent, Message
+from atelier_schemas import Message
 
 from . import locks
-from .consumer import Handler
+from .consumer import AroundBatch
 
 ERASED_NAME = "(erased)"
 # Dropped to null: a bearer link, and a signed copy of the holder's name (base64, so no text search finds it).
@@ -107,7 +108,7 @@ async def remember_erased(conn: asyncpg.Connection, erasure_id: uuid.UUID, regis
     """Note the erased registrations (table `erased_registrations` of the consuming service).
 
     Waits for the events of these registrations in flight, and holds back new ones until the
-    erasure commits, so each is either scrubbed by the erasure or sees it (`scrub_late_events`).
+    erasure commits, so each is either scrubbed by the erasure or sees it (`late_events_scrubbed`).
     """
     await conn.execute(
         "SELECT pg_advisory_xact_lock($1, h) FROM"
@@ -123,8 +124,8 @@ async def remember_erased(conn: asyncpg.Connection, erasure_id: uuid.UUID, regis
     )
 
 
-def scrub_late_events(handlers: dict[type[Message], Handler], scrub: Scrub) -> dict[type[Message], Handler]:
-    """Each handler, followed by `scrub` when its event is about a registration already erased.
+def late_events_scrubbed(scrub: Scrub) -> AroundBatch:
+    """What goes around a batch of events: their registrations erased already are scrubbed after the handlers.
 
     `PersonErased` travels under its erasure id, so an event of one of its registrations can still
     come after it from another partition (or a replayed dead letter) carrying the person's data: its
@@ -132,23 +133,27 @@ def scrub_late_events(handlers: dict[type[Message], Handler], scrub: Scrub) -> d
     transaction.
     """
 
-    def followed_by_scrub(handler: Handler) -> Handler:
-        async def handle(conn: asyncpg.Connection, event: CloudEvent, payload: Any) -> None:
-            registration_id = getattr(payload, "registration_id", None)
-            if registration_id is None:
-                await handler(conn, event, payload)
-                return
-            # Shared: events of one registration do not wait for each other, only for its erasure.
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))", locks.ERASURE, str(registration_id)
-            )
-            await handler(conn, event, payload)
-            erasure_id = await conn.fetchval(
-                "SELECT erasure_id FROM erased_registrations WHERE registration_id = $1", registration_id
-            )
-            if erasure_id is not None:
-                await scrub(conn, erasure_id, [registration_id])
+    @contextlib.asynccontextmanager
+    async def around(conn: asyncpg.Connection, payloads: Sequence[Message]) -> AsyncIterator[None]:
+        registration_ids = list({str(r) for p in payloads if (r := getattr(p, "registration_id", None)) is not None})
+        if not registration_ids:
+            yield
+            return
+        # Shared: batches do not wait for each other, only for an erasure of one of their registrations.
+        # Taken in remember_erased's order, all at once, so neither can hold one the other waits for.
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock_shared($1, h) FROM"
+            " (SELECT DISTINCT hashtext(r) AS h FROM unnest($2::text[]) AS r ORDER BY h) AS held",
+            locks.ERASURE,
+            registration_ids,
+        )
+        yield
+        erased = await conn.fetch(
+            "SELECT erasure_id, array_agg(registration_id) AS registration_ids FROM erased_registrations"
+            " WHERE registration_id = ANY($1::uuid[]) GROUP BY erasure_id",
+            registration_ids,
+        )
+        for row in erased:
+            await scrub(conn, row["erasure_id"], row["registration_ids"])
 
-        return handle
-
-    return {kind: followed_by_scrub(handler) for kind, handler in handlers.items()}
+    return around

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,13 @@ log = structlog.get_logger(__name__)
 
 Handler = Callable[[asyncpg.Connection, CloudEvent, Any], Awaitable[None]]
 Handlers = dict[type[Message], Handler]  # what a service does with each event type it consumes
+# What a service does around the handlers of a batch, in its transaction, given the events they apply.
+AroundBatch = Callable[[asyncpg.Connection, Sequence[Message]], contextlib.AbstractAsyncContextManager[None]]
+
+
+@contextlib.asynccontextmanager
+async def nothing_around(conn: asyncpg.Connection, payloads: Sequence[Message]) -> AsyncIterator[None]:
+    yield
 
 # One row per event id of the batch; an id already there (or twice in the batch) comes back once or not at all.
 _INBOX = """
@@ -84,6 +91,7 @@ class EventConsumer:
         producer: Producer,
         handlers: Handlers,
         after_commit: Callable[[], None] = lambda: None,
+        around_batch: AroundBatch = nothing_around,
         max_attempts: int = 8,
         max_backoff: float = 10.0,
     ) -> None:
@@ -92,6 +100,7 @@ class EventConsumer:
         self._producer = producer
         self._handlers = handlers
         self._after_commit = after_commit
+        self._around_batch = around_batch
         self._max_attempts = max_attempts
         self._max_backoff = max_backoff
 
@@ -166,27 +175,34 @@ class EventConsumer:
         return _Work(record, event, payload, handler)
 
     async def _apply(self, work: list[_Work]) -> set[str]:
-        """Apply in one transaction what the inbox has not seen; the ids applied."""
+        """Apply what the inbox has not seen, in one transaction, inside `around_batch`; the ids applied."""
         async with self._pool.acquire() as conn, conn.transaction():
             fresh = {row["event_id"] for row in await conn.fetch(_INBOX, self.group, [w.event.id for w in work])}
-            applied: set[str] = set()
+            applying: list[_Work] = []
             for item in work:
-                if item.event.id not in fresh or item.event.id in applied:
-                    continue
-                token = correlation_id.set(item.correlation)
-                try:
-                    with item.span():
-                        await item.handler(conn, item.event, item.payload)
-                except Exception as exc:
-                    if is_transient(exc):
-                        raise
-                    raise _Permanent(item, exc) from exc
-                finally:
-                    correlation_id.reset(token)
-                applied.add(item.event.id)
+                if item.event.id in fresh:
+                    fresh.discard(item.event.id)  # a second copy in the batch is a duplicate
+                    applying.append(item)
+            if applying:
+                async with self._around_batch(conn, [item.payload for item in applying]):
+                    for item in applying:
+                        await self._handle(conn, item)
+        applied = {item.event.id for item in applying}
         if applied:
             self._after_commit()
         return applied
+
+    async def _handle(self, conn: asyncpg.Connection, item: _Work) -> None:
+        token = correlation_id.set(item.correlation)
+        try:
+            with item.span():
+                await item.handler(conn, item.event, item.payload)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            raise _Permanent(item, exc) from exc
+        finally:
+            correlation_id.reset(token)
 
     async def dead_letter(self, record: ConsumerRecord, error: Exception) -> None:
         """Send `record` to its dead-letter topic, once per group: sent first, then remembered, so a crash

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, FastAPI
 
 from .asyncapi import declare_publishers
-from .consumer import EventConsumer, Handlers
+from .consumer import AroundBatch, EventConsumer, Handlers, nothing_around
 from .docs_assets import serve_docs_offline
 from .http import install_common
 from .input_rules import install_input_rules
@@ -29,12 +29,14 @@ from .telemetry import FASTAPI_NATIVE_OFF
 class Consumes:
     """The topics a service consumes, its consumer group, and its handlers: built in the lifespan, after the
     service's `before_start`, since they may need what it made. `after_commit` is called after each handled
-    record commits; by default it wakes the outbox relay, which then publishes what the handler wrote."""
+    record commits; by default it wakes the outbox relay, which then publishes what the handler wrote.
+    `around_batch` wraps the handlers of each batch, in its transaction."""
 
     topics: Sequence[str]
     group: str
     handlers: Callable[[], Handlers]
     after_commit: Callable[[], None] | None = None
+    around_batch: AroundBatch = nothing_around
 
 
 def create_service_app(
@@ -68,6 +70,7 @@ def create_service_app(
             producer=runtime.producer,
             handlers=consumes.handlers(),
             after_commit=consumes.after_commit or runtime.relay.wake,
+            around_batch=consumes.around_batch,
         )
         consumers[:] = [consumer]
 

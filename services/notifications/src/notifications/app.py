@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atelier_platform.anonymise import scrub_late_events
+from atelier_platform.anonymise import late_events_scrubbed
 from atelier_platform.service_app import Consumes, create_service_app
 from atelier_schemas.topics import CATALOG_EVENTS, NOTIFICATIONS_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
@@ -27,7 +27,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumes=Consumes(
             topics=[REGISTRATION_EVENTS, CATALOG_EVENTS, TICKETING_EVENTS],
             group=settings.consumer_group,
-            handlers=lambda: scrub_late_events(handlers(settings.reminder_before), erasure.scrub),
+            handlers=lambda: handlers(settings.reminder_before),
+            around_batch=late_events_scrubbed(erasure.scrub),
             after_commit=deliverer.wake,  # a handled event queues messages to send
         ),
         routers=[router],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atelier_platform.anonymise import scrub_late_events
+from atelier_platform.anonymise import late_events_scrubbed
 from atelier_platform.ratelimit import RateLimit
 from atelier_platform.runtime import Runtime
 from atelier_platform.service_app import Consumes, create_service_app
@@ -30,7 +30,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumes=Consumes(
             topics=[REGISTRATION_EVENTS, CATALOG_EVENTS],
             group=settings.consumer_group,
-            handlers=lambda: scrub_late_events(handlers(settings.voucher_price_eur, app.state.signer), erasure.scrub),
+            handlers=lambda: handlers(settings.voucher_price_eur, app.state.signer),
+            around_batch=late_events_scrubbed(erasure.scrub),
         ),
         routers=[router],
         purges=erasure.PURGES,
