@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
 import pytest
+from atelier_devkit.databases import fresh_database
 from atelier_platform.db import create_pool, migrate
 from registration.config import MIGRATIONS as REGISTRATION_MIGRATIONS
 
@@ -34,3 +36,15 @@ async def fresh_registration_db(infra):
     finally:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def platform_pool(infra, tmp_path):
+    """A new database of its own with the platform's tables only (inbox, outbox), dropped afterwards."""
+    async with fresh_database(infra["TICKETING_DATABASE_URL"], "platform") as url:
+        await asyncio.to_thread(migrate, url, tmp_path)  # an empty folder: no service's migrations
+        pool = await create_pool(url)
+        try:
+            yield pool
+        finally:
+            await pool.close()

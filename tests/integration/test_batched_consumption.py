@@ -3,7 +3,6 @@ a bad record dead-lettered alone, a half-handled batch applied once when it come
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,12 +11,10 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from atelier_devkit.databases import fresh_database
 from atelier_devkit.kafka import headers_of, read_topic
 from atelier_devkit.waiting import eventually
 from atelier_platform import outbox
 from atelier_platform.consumer import EventConsumer
-from atelier_platform.db import create_pool, migrate
 from atelier_platform.errors import TransientFailure
 from atelier_platform.producer import Producer
 from atelier_platform.runtime import create_broker
@@ -63,16 +60,12 @@ async def apply(conn: asyncpg.Connection, event: CloudEvent, message: Registrati
 
 
 @pytest.fixture
-async def pool(infra, tmp_path):
+async def pool(platform_pool):
     """A fresh database with the platform's tables (inbox, outbox) and one table of effects."""
-    async with fresh_database(infra["TICKETING_DATABASE_URL"], "batches") as url:
-        await asyncio.to_thread(migrate, url, tmp_path)
-        pool = await create_pool(url)
-        await pool.execute("CREATE TABLE applied (seq bigserial PRIMARY KEY, key text NOT NULL, code text NOT NULL)")
-        try:
-            yield pool
-        finally:
-            await pool.close()
+    await platform_pool.execute(
+        "CREATE TABLE applied (seq bigserial PRIMARY KEY, key text NOT NULL, code text NOT NULL)"
+    )
+    return platform_pool
 
 
 @pytest.fixture

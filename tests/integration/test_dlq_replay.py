@@ -11,10 +11,8 @@ import uuid
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-from atelier_devkit.databases import fresh_database
 from atelier_devkit.kafka import headers_of, publish_event, read_topic
 from atelier_platform.consumer import EventConsumer
-from atelier_platform.db import create_pool, migrate
 from atelier_platform.replay import replay
 from atelier_schemas import CloudEvent
 from atelier_schemas.topics import dead_letter
@@ -26,25 +24,11 @@ def topic() -> str:
     return f"replay-test.{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture
-async def pool(infra, tmp_path):
-    """A database with the platform's inbox, where a consumer remembers what it dead-lettered."""
-    async with fresh_database(infra["TICKETING_DATABASE_URL"], "replay") as url:
-        await asyncio.to_thread(migrate, url, tmp_path)
-        pool = await create_pool(url)
-        try:
-            yield pool
-        finally:
-            await pool.close()
-
-
 def an_event(n: int) -> CloudEvent:
     return CloudEvent(type="be.atelier.test.happened.v1", source="/tests", subject=f"k-{n}", data={"n": n})
 
 
-async def dead_letter_events(
-    bootstrap: str, pool: asyncpg.Pool, topic: str, groups: list[str]
-) -> list[CloudEvent]:
+async def dead_letter_events(bootstrap: str, pool: asyncpg.Pool, topic: str, groups: list[str]) -> list[CloudEvent]:
     """Publish one event per entry of `groups` to `topic`, then dead-letter it as that group's consumer would."""
     events = [an_event(n) for n in range(len(groups))]
     for event in events:
@@ -61,9 +45,9 @@ async def dead_letter_events(
     return events
 
 
-async def test_dead_letters_go_back_to_their_topic_once_with_their_own_headers_only(infra, pool, topic):
+async def test_dead_letters_go_back_to_their_topic_once_with_their_own_headers_only(infra, platform_pool, topic):
     bootstrap = infra["KAFKA_BOOTSTRAP_SERVERS"]
-    events = await dead_letter_events(bootstrap, pool, topic, ["ticketing", "ticketing", "notifications"])
+    events = await dead_letter_events(bootstrap, platform_pool, topic, ["ticketing", "ticketing", "notifications"])
     original_headers = {headers_of(r)["ce_id"]: r.headers for r in await read_topic(bootstrap, topic)}
 
     assert await replay(bootstrap, dead_letter(topic), group="ticketing") == {"ticketing": 2}
@@ -100,9 +84,9 @@ async def run_replay_command(bootstrap: str, *args: str) -> str:
     return output.decode()
 
 
-async def test_a_dry_run_prints_what_would_move_and_moves_nothing(infra, pool, topic):
+async def test_a_dry_run_prints_what_would_move_and_moves_nothing(infra, platform_pool, topic):
     bootstrap = infra["KAFKA_BOOTSTRAP_SERVERS"]
-    [event] = await dead_letter_events(bootstrap, pool, topic, ["ticketing"])
+    [event] = await dead_letter_events(bootstrap, platform_pool, topic, ["ticketing"])
 
     dry = await run_replay_command(bootstrap, "--from", dead_letter(topic), "--group", "ticketing", "--dry-run")
     assert re.search(rf"would move \d+:0 to {re.escape(topic)}: {event.type} {event.id} \(group ticketing: ", dry)

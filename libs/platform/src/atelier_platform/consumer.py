@@ -45,6 +45,7 @@ AroundBatch = Callable[[asyncpg.Connection, Sequence[Message]], contextlib.Abstr
 async def nothing_around(conn: asyncpg.Connection, payloads: Sequence[Message]) -> AsyncIterator[None]:
     yield
 
+
 # One row per event id of the batch; an id already there (or twice in the batch) comes back once or not at all.
 _INBOX = """
 INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id
