@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import json
+import secrets
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import zxingcpp
+from PIL import Image
 from aiosmtplib.email import flatten_message
 from atelier_devkit import notification_events as events
 from notifications import contexts, kinds
 from notifications.compose import build_email
 from notifications.outgoing import message_id_for
 from notifications.projection import Booking
-from notifications.qr import qr_png
+from notifications.qr import MASK, qr_png
 from notifications.smtp import wire_bytes
 from support.email_parts import calendar_entries, decode_qr, html_text, images, only_event, plain_text
 from support.links import as_delivered, sealed_for_tests
@@ -103,6 +106,16 @@ def test_without_a_signed_payload_the_qr_code_holds_the_voucher_code():
     issued = events.ticket_issued(REGISTRATION, qr_payload=None)
     [image] = images(sent(kinds.VOUCHER_ISSUED, contexts.ticket(issued)))
     assert decode_qr(image.get_content()) == [issued.code]
+
+
+def test_every_qr_code_has_error_correction_m_and_the_same_mask_pattern():
+    """The mask is not searched for (see notifications.qr): eight payloads all coming out with pattern 2
+    by the search would be a one-in-2,000 chance."""
+    payloads = [f"ATV1.{secrets.token_urlsafe(160)}" for _ in range(8)]  # a signed payload's length
+    symbols = [zxingcpp.read_barcode(Image.open(io.BytesIO(qr_png(payload)))) for payload in payloads]
+    assert [(symbol.text, symbol.extra["ECLevel"], symbol.extra["DataMask"]) for symbol in symbols] == [
+        (payload, "M", MASK) for payload in payloads
+    ]
 
 
 def test_each_vouchers_qr_code_is_drawn_once_however_often_its_email_is_built(monkeypatch):

@@ -10,6 +10,11 @@ import zxingcpp
 
 SCALE = 6  # pixels per module: a ~200-400 px image for most payloads
 BORDER = 4  # modules of quiet zone around the code, as the standard asks
+# Mask pattern 2 (every third column) for every code: choosing the best of the eight for each payload
+# took six sevenths of the encoding (0.6 of 0.7 ms per voucher email). Our payloads are signed and in
+# base64, close to random, so the masks score alike: over 40 vouchers, pattern 2 was the best in half
+# and its penalty (ISO/IEC 18004) 2.5 % above the best on average, 15 % at most.
+MASK = 2
 # zxing-cpp gives one byte per module, 0 dark and 255 light; in a 1-bit greyscale PNG 0 is black.
 _PIXELS = bytes.maketrans(b"\x00\xff", b"DL")
 _DARK, _LIGHT = "0" * SCALE, "1" * SCALE
@@ -21,7 +26,7 @@ def qr_png(payload: str) -> bytes:
     restart only draws it again."""
     # Error correction M survives a scratched phone screen. zxing-cpp encodes in C++: the pure-Python
     # encoder we had took most of a voucher email's CPU.
-    code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M", data_mask=MASK)
     image = code.to_image(scale=1, add_quiet_zones=False)
     size: int = image.shape[1]
     modules = memoryview(image).tobytes()  # type: ignore[arg-type]  # its stubs leave out the buffer protocol
