@@ -50,6 +50,15 @@ SESSIONS = 100
 CHAIN = ("registration", "ticketing", "notifications")  # the web pages serve no part of it
 CONFIRMATION, VOUCHER = "registration_confirmed", "voucher_issued"
 STEP = 0.5  # seconds between the points of a timeline
+# From the request to the voucher email in the mailbox, one stage after the other. Database times are
+# transaction starts: a stage ends when the transaction that does its work begins.
+STAGE_SPANS = (
+    "request → seat decided (registration)",
+    "seat decided → voucher row (ticketing)",
+    "voucher row → voucher email queued (notifications)",
+    "queued → claimed for sending (behind the confirmation, the queue)",
+    "claimed → in the mailbox (build, SMTP)",
+)
 TARGETS = {"burst_all_emails_s": 60.0, "paced_p99_s": 1.0, "floor_ratio": 0.5}
 # The raw parts each stage goes through: its ratio is taken to the slowest of them.
 STAGES = {
@@ -101,6 +110,15 @@ class Chain:
             "registration_id": body.get("registration_id"),
         }
 
+    async def decided(self, ids: list[str]) -> dict[str, float]:
+        """When registration's intake decided each registration (its transaction's start)."""
+        rows = await self._fetch(
+            "REGISTRATION_DATABASE_URL",
+            "SELECT id::text, extract(epoch FROM created_at) AS at FROM registrations WHERE id = ANY($1::uuid[])",
+            ids,
+        )
+        return {row["id"]: float(row["at"]) for row in rows}
+
     def mail_files(self) -> set[str]:
         return set(os.listdir(self.maildir)) if self.maildir.exists() else set()
 
@@ -114,10 +132,12 @@ class Chain:
         return {row["registration_id"]: float(row["at"]) for row in rows}
 
     async def emails(self, ids: list[str], files: set[str]) -> list[dict]:
-        """The emails among `files` sent for `ids`: registration, kind, arrival (when the maildir got it), size."""
+        """The emails among `files` sent for `ids`: registration, kind, when notifications queued it and claimed
+        it for sending (its sending round's start), arrival (when the maildir got it), size."""
         rows = await self._fetch(
             "NOTIFICATIONS_DATABASE_URL",
-            "SELECT message_id, kind, registration_id::text FROM messages WHERE registration_id = ANY($1::uuid[])",
+            "SELECT message_id, kind, registration_id::text, extract(epoch FROM created_at) AS queued,"
+            " extract(epoch FROM sent_at) AS claimed FROM messages WHERE registration_id = ANY($1::uuid[])",
             ids,
         )
         ours = {row["message_id"]: row for row in rows}
@@ -133,6 +153,8 @@ class Chain:
                     {
                         "registration_id": row["registration_id"],
                         "kind": row["kind"],
+                        "queued_at": float(row["queued"]),
+                        "claimed_at": float(row["claimed"]),
                         "at": stat.st_mtime,
                         "size": stat.st_size,
                     }
@@ -170,6 +192,7 @@ async def run_scenario(chain: Chain, name: str, send, count: int, drain_timeout:
     confirmed = [r["registration_id"] for r in sent if r["status"] == "confirmed"]
     complete = await chain.drained(confirmed, before_files, time.time() + drain_timeout)
     cpu_after = cpu.snapshot(pids)
+    decided = await chain.decided(confirmed)
     vouchers = await chain.vouchers(confirmed)
     emails = await chain.emails(confirmed, chain.mail_files() - before_files)
     return {
@@ -180,6 +203,7 @@ async def run_scenario(chain: Chain, name: str, send, count: int, drain_timeout:
         "refused": sum(1 for r in sent if r["status"] not in ("confirmed", "waitlisted")),
         "drained": complete,
         "sent": sent,
+        "decided": decided,
         "vouchers": vouchers,
         "emails": emails,
         "cpu_seconds": {name: round(cpu_after[name] - cpu_before[name], 2) for name in pids},
@@ -239,6 +263,7 @@ def summary(run: dict) -> dict:
         "request_to_voucher_email_s": {
             f"p{p}": percentile(voucher_delays, p) if voucher_delays else None for p in (50, 95, 99)
         },
+        "stages_s": stages(run),
         "cpu_seconds": run["cpu_seconds"],
         "timeline": {
             "step_s": STEP,
@@ -247,6 +272,28 @@ def summary(run: dict) -> dict:
             "emails": cumulative(emails, 0.0, STEP, end),
         },
     }
+
+
+def stages(run: dict) -> dict[str, dict[str, float]]:
+    """Where each registration's wait for its voucher email went, stage by stage: p50 / p95 / p99 of
+    each. The stages follow one another, so a registration's add up to its request → voucher email."""
+    sent_at = {r["registration_id"]: r["sent_at"] for r in run["sent"]}
+    spans: dict[str, list[float]] = {stage: [] for stage in STAGE_SPANS}
+    for email in run["emails"]:
+        registration = email["registration_id"]
+        if email["kind"] != VOUCHER or registration not in run["decided"] or registration not in run["vouchers"]:
+            continue
+        moments = [
+            sent_at[registration],
+            run["decided"][registration],
+            run["vouchers"][registration],
+            email["queued_at"],
+            email["claimed_at"],
+            email["at"],
+        ]
+        for stage, start, end in zip(STAGE_SPANS, moments, moments[1:], strict=False):
+            spans[stage].append(end - start)
+    return {stage: {f"p{p}": percentile(values, p) for p in (50, 95, 99)} for stage, values in spans.items() if values}
 
 
 async def measure_floors(chain: Chain, run: dict) -> dict:
@@ -365,6 +412,11 @@ def report(result: dict) -> None:
             ]
         ],
     )
+    print("\nwhere the wait goes, stage by stage: p50 / p99 seconds\n")
+    print_table(
+        ["stage", "burst", "paced"],
+        [[stage, *(stage_figures(r["stages_s"].get(stage)) for r in (b, p))] for stage in STAGE_SPANS],
+    )
     print("\nCPU seconds per process (and its children)\n")
     names = list(b["cpu_seconds"])
     print_table(
@@ -409,6 +461,10 @@ def report(result: dict) -> None:
             ],
         ],
     )
+
+
+def stage_figures(figures: dict[str, float] | None) -> str:
+    return "-" if figures is None else f"{figures['p50']:.2f} / {figures['p99']:.2f}"
 
 
 def max_or_none(figures: dict) -> float | None:
