@@ -48,6 +48,9 @@ STACK = "chain-bench"
 RESULTS = Path(__file__).resolve().parent / "results"
 SESSIONS = 100
 CHAIN = ("registration", "ticketing", "notifications")  # the web pages serve no part of it
+# Production runs at least two of each (deploy/k8s: registration's two replicas, KEDA's minimum for
+# ticketing and notifications): here two processes each. `<SERVICE>_WORKERS` set by hand wins.
+PROCESSES = 2
 CONFIRMATION, VOUCHER = "registration_confirmed", "voucher_issued"
 STEP = 0.5  # seconds between the points of a timeline
 # From the request to the voucher email in the mailbox, one stage after the other. Database times are
@@ -349,6 +352,7 @@ async def measure(args: argparse.Namespace, env: dict[str, str]) -> dict:
             "in_flight": CONCURRENCY,
             "paced_rate_per_s": args.paced_rate,
             "paced_seconds": args.paced_seconds,
+            "processes": {service: int(os.environ[f"{service.upper()}_WORKERS"]) for service in CHAIN},
             "postgres": "durable (fsync, synchronous_commit, full_page_writes on)",
         },
         "targets": TARGETS,
@@ -370,6 +374,8 @@ def report(result: dict) -> None:
         f"\nwhole chain, {result['machine']['cores']} cores, durable Postgres, load average "
         f"{' '.join(f'{x:.1f}' for x in result['machine']['load_average_1_5_15'])} at the end"
     )
+    processes = ", ".join(f"{service} {count}" for service, count in result["settings"]["processes"].items())
+    print(f"processes: {processes}")
     if result["note"]:
         print(f"note: {result['note']}")
     print(f"\nburst: {b['registrations']} registrations, {CONCURRENCY} in flight, {SESSIONS} sessions\n")
@@ -485,6 +491,8 @@ def main() -> None:
     parser.add_argument("--note", default="", help="kept in the result, e.g. what else ran on the machine")
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the JSON result and chart")
     args = parser.parse_args()
+    for service in CHAIN:
+        os.environ.setdefault(f"{service.upper()}_WORKERS", str(PROCESSES))
     env = fresh_stack(STACK)
     try:
         result = uvloop.run(measure(args, env))
