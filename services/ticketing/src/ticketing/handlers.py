@@ -33,7 +33,7 @@ from atelier_schemas import (
     TicketVoided,
 )
 
-from . import SOURCE, erasure, session_dates, station_store, vouchers
+from . import SOURCE, erasure, session_dates, vouchers
 from .clock import brussels_date
 from .codes import new_voucher_code
 from .signing import VoucherSigner
@@ -90,17 +90,17 @@ async def _issue_voucher(
     registration_id, session_id = admitted.registration_id, admitted.session.session_id
     await session_dates.lock_session(conn, session_id)
     await vouchers.lock_registration(conn, registration_id)
-    if await vouchers.was_cancelled(conn, registration_id):
+    origin_id = admitted.origin_station_id
+    known = await vouchers.before_issuing(conn, registration_id, session_id, event.time, origin_id)
+    if known.cancelled:
         log.info("registration already cancelled, no voucher", registration_id=str(registration_id))
         return
-    if await vouchers.has_voucher(conn, registration_id):
+    if known.has_voucher:
         return
-    newer = await session_dates.newer_than(conn, session_id, event.time)
-    if newer is not None and newer["cancelled"]:
+    if known.session_cancelled:
         log.info("session cancelled, no voucher", registration_id=str(registration_id))
         return
-    origin_id = admitted.origin_station_id
-    origin = None if origin_id is None else await station_store.find(conn, origin_id)
+    origin = known.origin
     if origin is None:
         reason = "no_origin_station" if origin_id is None else "unknown_station"
         if await vouchers.record_rejection(conn, registration_id, origin_id, reason):
@@ -108,7 +108,7 @@ async def _issue_voucher(
             await outbox.append(conn, rejected, source=SOURCE)
             log.info("voucher refused", registration_id=str(registration_id), reason=reason)
         return
-    starts_at = newer["starts_at"] if newer is not None else admitted.session.starts_at
+    starts_at = known.newer_start or admitted.session.starts_at
     voucher = _signed(
         signer,
         registration_id=registration_id,

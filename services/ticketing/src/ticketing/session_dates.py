@@ -39,12 +39,3 @@ async def cancel(conn: asyncpg.Connection, session_id: uuid.UUID, told_at: datet
         session_id,
         told_at,
     )
-
-
-async def newer_than(conn: asyncpg.Connection, session_id: uuid.UUID, told_at: datetime) -> asyncpg.Record | None:
-    """What catalog.events said of the session after `told_at` (starts_at, cancelled), if anything."""
-    return await conn.fetchrow(
-        "SELECT starts_at, cancelled FROM session_dates WHERE session_id = $1 AND (changed_at > $2 OR cancelled)",
-        session_id,
-        told_at,
-    )

@@ -1,4 +1,4 @@
-"""The stations table: look one up, search by name, replace the whole list."""
+"""The stations table: search by name, replace the whole list (a voucher's station: vouchers.before_issuing)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,6 @@ import asyncpg
 from .stations import Station, search_form
 
 COLUMNS = ("id", "name_fr", "name_nl", "search_fr", "search_nl")
-
-
-async def find(conn: asyncpg.Connection | asyncpg.Pool, station_id: str) -> Station | None:
-    row = await conn.fetchrow("SELECT id, name_fr, name_nl FROM stations WHERE id = $1", station_id)
-    return None if row is None else Station(**row)
 
 
 async def search(conn: asyncpg.Connection | asyncpg.Pool, query: str, limit: int) -> list[Station]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
 import asyncpg
 from atelier_platform import locks
 from atelier_schemas import TicketIssued
+
+from .stations import Station
 
 RejectionReason = Literal["no_origin_station", "unknown_station"]  # why a registration got no voucher
 
@@ -25,9 +28,44 @@ async def lock_registration(conn: asyncpg.Connection, registration_id: uuid.UUID
     await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _REGISTRATION_LOCKS, str(registration_id))
 
 
-async def was_cancelled(conn: asyncpg.Connection, registration_id: uuid.UUID) -> bool:
-    return bool(
-        await conn.fetchval("SELECT true FROM cancelled_registrations WHERE registration_id = $1", registration_id)
+@dataclass(frozen=True)
+class BeforeIssuing:
+    """What decides whether a newly seated registration gets its voucher, and for which day and station."""
+
+    cancelled: bool  # the registration was cancelled (its event may have been read first)
+    has_voucher: bool
+    session_cancelled: bool
+    newer_start: datetime | None  # the session's start, when catalog.events said something after the seat
+    origin: Station | None  # None: no such station
+
+
+async def before_issuing(
+    conn: asyncpg.Connection,
+    registration_id: uuid.UUID,
+    session_id: uuid.UUID,
+    told_at: datetime,
+    origin_id: str | None,
+) -> BeforeIssuing:
+    """One round trip, under the session's and the registration's locks (taken before: a statement's
+    snapshot is taken when it starts, so it would not see what the lock waited for)."""
+    row = await conn.fetchrow(
+        "SELECT EXISTS (SELECT FROM cancelled_registrations WHERE registration_id = $1) AS cancelled,"
+        " EXISTS (SELECT FROM vouchers WHERE registration_id = $1) AS has_voucher,"
+        " coalesce(d.cancelled, false) AS session_cancelled, d.starts_at, s.id, s.name_fr, s.name_nl"
+        " FROM (VALUES (1)) AS one"
+        " LEFT JOIN session_dates d ON d.session_id = $2 AND (d.changed_at > $3 OR d.cancelled)"
+        " LEFT JOIN stations s ON s.id = $4",
+        registration_id,
+        session_id,
+        told_at,
+        origin_id,
+    )
+    return BeforeIssuing(
+        cancelled=row["cancelled"],
+        has_voucher=row["has_voucher"],
+        session_cancelled=row["session_cancelled"],
+        newer_start=row["starts_at"],
+        origin=None if row["id"] is None else Station(row["id"], row["name_fr"], row["name_nl"]),
     )
 
 
@@ -38,10 +76,6 @@ async def record_cancellation(conn: asyncpg.Connection, registration_id: uuid.UU
         registration_id,
         cancelled_by,
     )
-
-
-async def has_voucher(conn: asyncpg.Connection, registration_id: uuid.UUID) -> bool:
-    return bool(await conn.fetchval("SELECT true FROM vouchers WHERE registration_id = $1", registration_id))
 
 
 async def insert(conn: asyncpg.Connection, voucher: TicketIssued, session_id: uuid.UUID) -> bool:
