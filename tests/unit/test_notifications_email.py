@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import zxingcpp
-from PIL import Image
 from aiosmtplib.email import flatten_message
 from atelier_devkit import notification_events as events
 from notifications import contexts, kinds
@@ -22,6 +21,7 @@ from notifications.outgoing import message_id_for
 from notifications.projection import Booking
 from notifications.qr import MASK, qr_png
 from notifications.smtp import wire_bytes
+from PIL import Image
 from support.email_parts import calendar_entries, decode_qr, html_text, images, only_event, plain_text
 from support.links import as_delivered, sealed_for_tests
 
