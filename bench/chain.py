@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
 import os
@@ -294,7 +295,7 @@ def stages(run: dict) -> dict[str, dict[str, float]]:
             email["claimed_at"],
             email["at"],
         ]
-        for stage, start, end in zip(STAGE_SPANS, moments, moments[1:], strict=False):
+        for stage, (start, end) in zip(STAGE_SPANS, itertools.pairwise(moments), strict=True):
             spans[stage].append(end - start)
     return {stage: {f"p{p}": percentile(values, p) for p in (50, 95, 99)} for stage, values in spans.items() if values}
 

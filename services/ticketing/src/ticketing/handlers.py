@@ -100,8 +100,7 @@ async def _issue_voucher(
     if known.session_cancelled:
         log.info("session cancelled, no voucher", registration_id=str(registration_id))
         return
-    origin = known.origin
-    if origin is None:
+    if known.origin is None:
         reason = "no_origin_station" if origin_id is None else "unknown_station"
         if await vouchers.record_rejection(conn, registration_id, origin_id, reason):
             rejected = TicketRejected(registration_id=registration_id, origin_station_id=origin_id, reason=reason)
@@ -113,9 +112,9 @@ async def _issue_voucher(
         signer,
         registration_id=registration_id,
         valid_on=brussels_date(starts_at),
-        origin_station_id=origin.id,
-        origin_name_fr=origin.name_fr,
-        origin_name_nl=origin.name_nl,
+        origin_station_id=known.origin.id,
+        origin_name_fr=known.origin.name_fr,
+        origin_name_nl=known.origin.name_nl,
         holder_name=admitted.participant.name,
         price_eur=price,
     )
