@@ -19,7 +19,7 @@ from notifications import contexts, kinds
 from notifications.compose import build_email
 from notifications.outgoing import message_id_for
 from notifications.projection import Booking
-from notifications.qr import MASK, qr_png
+from notifications.qr import BORDER, MASK, SCALE, qr_png
 from notifications.smtp import wire_bytes
 from PIL import Image
 from support.email_parts import calendar_entries, decode_qr, html_text, images, only_event, plain_text
@@ -116,6 +116,23 @@ def test_every_qr_code_has_error_correction_m_and_the_same_mask_pattern():
     assert [(symbol.text, symbol.extra["ECLevel"], symbol.extra["DataMask"]) for symbol in symbols] == [
         (payload, "M", MASK) for payload in payloads
     ]
+
+
+def test_the_qr_image_is_each_module_as_a_square_of_pixels_inside_a_light_quiet_zone():
+    payload = f"ATV1.{secrets.token_urlsafe(160)}"
+    modules = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M", data_mask=MASK)
+    matrix = modules.to_image(scale=1, add_quiet_zones=False)
+    size, dark_or_light = matrix.shape[0], memoryview(matrix).tobytes()  # a byte per module, row after row
+    image = Image.open(io.BytesIO(qr_png(payload)))
+    assert image.mode == "1" and image.size == ((size + 2 * BORDER) * SCALE,) * 2
+    pixels = image.convert("L").load()
+    side = image.size[0] // SCALE
+    for y in range(side):
+        for x in range(side):
+            inside = BORDER <= x < side - BORDER and BORDER <= y < side - BORDER
+            expected = dark_or_light[(y - BORDER) * size + x - BORDER] if inside else 255
+            square = {pixels[x * SCALE + dx, y * SCALE + dy] for dx in range(SCALE) for dy in range(SCALE)}
+            assert square == {expected}, (x, y)
 
 
 def test_each_vouchers_qr_code_is_drawn_once_however_often_its_email_is_built(monkeypatch):

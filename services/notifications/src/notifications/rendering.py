@@ -45,8 +45,10 @@ def render(kind: str, language: str, name: str, context: dict[str, Any]) -> Rend
     if "origin_station_id" in context:
         values["origin"] = origin_label(context, language)
     text_template, html_template = _template(kind, language, html=False), _template(kind, language, html=True)
+    # The subject block alone: rendering the whole template for it ran the layout and its imports once more.
+    subject = "".join(text_template.blocks["subject"](text_template.new_context(values)))
     return Rendered(
-        subject=" ".join(text_template.render(values, part="subject").split()),
+        subject=" ".join(subject.split()),
         text=text_template.render(values, part="text"),
         html=html_template.render(values, part="html"),
     )
