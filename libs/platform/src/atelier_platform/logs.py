@@ -35,7 +35,9 @@ def configure(service: str, level: str = "INFO") -> None:
     structlog.configure(
         processors=[*shared, tracebacks, structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        # One write per line: print() writes the line and its newline apart, and the processes of one
+        # service share their stdout, so two lines could run together into one that is not JSON.
+        logger_factory=structlog.WriteLoggerFactory(sys.stdout),
     )
     structlog.contextvars.bind_contextvars(service=service)
     # Libraries (uvicorn, aiokafka, faststream) log through stdlib: same JSON lines.
