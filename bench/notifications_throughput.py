@@ -9,6 +9,10 @@ machine: it does not count time spent waiting for a core). A last row runs the w
 the default pool: N RegistrationConfirmed events published to Kafka, timed from the first publish
 to the last message accepted.
 
+A second table times building one email and writing it out for the wire (the CPU of a send that
+is not SMTP), for a confirmation and a voucher email queued by the same handlers: the best of 15
+rounds over all of them, in this process, so it holds still while the machine drifts.
+
     .venv/bin/python bench/notifications_throughput.py [--messages 1000] [--connections 1 2 4]
 
 Runs on a `bench` stack of its own (Kafka, Postgres; started if needed, stopped by `make down`),
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import tempfile
 import time
 from datetime import timedelta
@@ -35,8 +40,14 @@ from atelier_devkit.publishing import publish
 from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
 from atelier_devkit.stack.infra import ensure_infra
 from atelier_devkit.waiting import eventually
+from atelier_platform import sealed
+from notifications import qr
+from notifications.compose import build_email
 from notifications.config import Settings
 from notifications.handlers import handlers
+from notifications.manage_links import with_manage_link
+from notifications.smtp import wire_bytes
+from pydantic import SecretStr
 
 NEEDED = ("KAFKA_BOOTSTRAP_SERVERS", "NOTIFICATIONS_DATABASE_URL", "NOTIFICATIONS_ADMIN_TOKEN")
 
@@ -91,6 +102,37 @@ async def run(infra: dict[str, str], *, messages: int, connections: int, through
     }
 
 
+async def build_costs(infra: dict[str, str], count: int) -> dict[str, float]:
+    """Milliseconds to build one email and write it out, per kind: the best of 15 rounds over `count` of each."""
+    async with notifications_database(infra["NOTIFICATIONS_DATABASE_URL"], "notifications_build") as database:
+        by_event = handlers(reminder_before=timedelta(hours=24))
+        for n in range(count):
+            confirmed = events.confirmed(f"build-{n}@example.be", language=("fr", "nl", "en")[n % 3])
+            await handle(database.pool, by_event, confirmed)
+            payload = f"ATV1.{secrets.token_urlsafe(160)}"  # a signed payload's length
+            await handle(database.pool, by_event, events.ticket_issued(confirmed.registration_id, qr_payload=payload))
+        rows = await database.pool.fetch(
+            "SELECT m.kind, m.registration_id, m.message_id, m.context, m.created_at, c.name, c.email, c.language"
+            " FROM messages m JOIN contacts c USING (registration_id)"
+        )
+    sender = Settings.model_fields["mail_from"].default
+    # As delivery hands them over; these confirmations carry no sealed link, so no key opens one.
+    key = SecretStr(sealed.new_private_key_text())
+    rows = [with_manage_link(row, key) for row in rows]
+    costs = {}
+    for kind in sorted({row["kind"] for row in rows}):
+        of_kind = [row for row in rows if row["kind"] == kind]
+        rounds = []
+        for _ in range(15):
+            qr.qr_png.cache_clear()  # every voucher's code drawn, as for a first send
+            started = time.perf_counter()
+            for row in of_kind:
+                wire_bytes(build_email(row, sender=sender))
+            rounds.append((time.perf_counter() - started) / len(of_kind) * 1000)
+        costs[kind] = min(rounds)
+    return costs
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000)
@@ -113,6 +155,11 @@ async def main() -> None:
             f"| {row['path']:<13} | {row['connections']:>11} | {row['messages']:>8} | {row['seconds']:>7.1f} "
             f"| {row['rate']:>10.0f} | {row['cpu_ms']:>14.1f} |"
         )
+    print("\nbuilding one email and writing it out (best of 15 rounds, this process)\n")
+    print("| email                  | ms    |")
+    print("|------------------------|-------|")
+    for kind, ms in (await build_costs(infra, min(args.messages, 300))).items():
+        print(f"| {kind:<22} | {ms:>5.2f} |")
     print(f"\nservice logs: {logs}")
 
 
