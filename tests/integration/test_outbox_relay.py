@@ -74,13 +74,18 @@ async def test_committed_events_are_published_in_order_and_rolled_back_ones_neve
 
 
 @pytest.fixture
-async def own_pool(infra):
+async def own_database(infra):
     """A fresh ticketing database: its outbox holds only this test's rows, its lease is free."""
     async with fresh_database(infra["TICKETING_DATABASE_URL"], "relay") as url:
         await asyncio.to_thread(migrate, url, MIGRATIONS)
-        pool = await create_pool(url)
-        yield pool
-        await pool.close()
+        yield url
+
+
+@pytest.fixture
+async def own_pool(own_database):
+    pool = await create_pool(own_database)
+    yield pool
+    await pool.close()
 
 
 async def append_issued(pool, registration_id: uuid.UUID, codes: range) -> None:
@@ -226,3 +231,73 @@ async def test_the_relay_waits_out_an_unreachable_kafka_then_publishes_what_was_
     finally:
         running.cancel()
         await producer.stop()
+
+
+LISTENING = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+
+
+async def test_a_commit_in_a_process_without_the_lease_wakes_the_holder_at_once(
+    infra, own_database, own_pool, producer
+):
+    registration_id = uuid.uuid4()
+    other_pool = await create_pool(own_database)  # as another process of the service
+    holder = outbox.OutboxRelay(own_pool, producer, idle_seconds=60)  # polls too seldom to matter here
+    other = outbox.OutboxRelay(other_pool, producer, idle_seconds=60)
+    tasks = [
+        asyncio.create_task(holder.run()),
+        asyncio.create_task(holder.listen(own_database)),
+        asyncio.create_task(other.run()),
+    ]
+    try:
+        await append_issued(own_pool, registration_id, range(0, 1))
+        holder.wake()
+        assert await codes_on_kafka(infra, registration_id, 1) == ["CODE-0"]
+        assert await eventually(lambda: own_pool.fetchval(LISTENING), timeout=10)
+
+        await append_issued(other_pool, registration_id, range(1, 2))
+        other.wake()  # it cannot take the lease, so it wakes the holder
+
+        assert await codes_on_kafka(infra, registration_id, 2) == ["CODE-0", "CODE-1"]
+        assert not any(task.done() for task in tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await other_pool.close()
+
+
+async def test_listening_ends_with_an_error_when_its_connection_is_lost(own_database, own_pool, producer):
+    relay = outbox.OutboxRelay(own_pool, producer)
+    listening = asyncio.create_task(relay.listen(own_database))
+    assert await eventually(lambda: own_pool.fetchval(LISTENING), timeout=10)
+
+    await own_pool.execute(f"SELECT pg_terminate_backend(pid) FROM ({LISTENING}) AS listener")
+
+    with pytest.raises(ConnectionError):  # the supervisor starts it again
+        await asyncio.wait_for(listening, 10)
+
+
+async def test_commits_close_together_go_out_in_one_batch(infra, own_pool, producer):
+    registration_id, batches = uuid.uuid4(), []
+
+    class CountingRelay(outbox.OutboxRelay):
+        async def relay_once(self) -> int:
+            moved = await super().relay_once()
+            if moved:
+                batches.append(moved)
+            return moved
+
+    await append_issued(own_pool, registration_id, range(0, 1))
+    relay = CountingRelay(own_pool, producer, idle_seconds=60, linger_seconds=5)
+    running = asyncio.create_task(relay.run())
+    try:
+        assert await codes_on_kafka(infra, registration_id, 1) == ["CODE-0"]
+        for n in range(1, 4):  # three commits, each waking the relay, within the linger of its last batch
+            await append_issued(own_pool, registration_id, range(n, n + 1))
+            relay.wake()
+            await asyncio.sleep(0.2)  # time enough for a relay without a linger to publish each alone
+
+        assert await codes_on_kafka(infra, registration_id, 4) == ["CODE-0", "CODE-1", "CODE-2", "CODE-3"]
+        assert batches == [1, 3]
+    finally:
+        running.cancel()

@@ -68,6 +68,8 @@ RETURNING true
 """
 LEASE_MARGIN_SECONDS = 5.0  # for reading a batch, on top of the publish timeout, before a lease must be renewed
 _UNSENT = "SELECT EXISTS (SELECT FROM outbox WHERE sent_at IS NULL AND quarantined_at IS NULL)"
+ROWS_WAITING = "outbox_rows_waiting"  # the channel on which a process without the lease wakes its holder
+_WAKE_HOLDER = f"SELECT pg_notify('{ROWS_WAITING}', '')"
 _BATCH = """
 SELECT position, event_id, topic, key, headers, value FROM outbox
 WHERE sent_at IS NULL AND quarantined_at IS NULL ORDER BY position LIMIT $1
@@ -83,6 +85,11 @@ class OutboxRelay:
     renewed only once less than a publish and a margin of it is left: busy, a batch costs one read
     and one write, not a write for the lease as well. A Kafka or database failure is logged and
     retried with backoff; a row Kafka will never accept is quarantined.
+
+    A commit wakes its own process's relay (`wake`); a process without the lease wakes the holder
+    through Postgres (NOTIFY, heard by `listen`), so an event leaves at once rather than at the next
+    poll. Batches start at least `linger_seconds` apart, so a steady stream of commits goes out
+    in batches rather than one relay round trip each.
     """
 
     def __init__(
@@ -92,6 +99,7 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         idle_seconds: float = 0.5,
+        linger_seconds: float = 0.05,
         publish_timeout: float = 15.0,
         max_backoff: float = 5.0,
     ) -> None:
@@ -99,6 +107,7 @@ class OutboxRelay:
         self._producer = producer
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
+        self._linger_seconds = linger_seconds
         self._publish_timeout = publish_timeout
         self._lease_seconds = 2 * publish_timeout  # outlives a batch, so no two relays publish at once
         self._max_backoff = max_backoff
@@ -111,9 +120,32 @@ class OutboxRelay:
         """Something was appended: publish now rather than at the next poll."""
         self._wakeup.set()
 
+    async def listen(self, database_url: str) -> None:
+        """Wake the relay when another process commits events while this one holds the lease.
+
+        Keeps a connection of its own (a pool connection cannot keep listening); ends with
+        ConnectionError when that connection is lost, for the supervisor to start it again.
+        """
+        conn = await asyncpg.connect(database_url)
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _: lost.set())
+        try:
+            await conn.add_listener(ROWS_WAITING, self._rows_waiting)
+            await lost.wait()
+            raise ConnectionError("the connection listening for outbox wake-ups was lost")
+        finally:
+            await conn.close(timeout=5)
+
+    def _rows_waiting(self, *_: object) -> None:
+        if self._lease_until > asyncio.get_running_loop().time():
+            self._wakeup.set()
+
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
         failures = 0
         while True:
+            started = loop.time()
+            self._wakeup.clear()  # before the batch: a commit during it is relayed by the next one
             try:
                 moved = await self.relay_once()
             except Exception as exc:
@@ -126,9 +158,9 @@ class OutboxRelay:
                 continue
             failures = 0
             if moved < self._batch_size:
-                self._wakeup.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._idle_seconds)
+                await asyncio.sleep(started + self._linger_seconds - loop.time())
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows left the queue (sent or quarantined).
@@ -136,7 +168,7 @@ class OutboxRelay:
         Raises the Kafka error that stopped the batch, after marking what was published.
         """
         async with self._pool.acquire() as conn:
-            if not self._holds_lease() and not (await conn.fetchval(_UNSENT) and await self._take_lease(conn)):
+            if not await self._lease_for_waiting_rows(conn):
                 return 0
             rows = await conn.fetch(_BATCH, self._batch_size)
         sent, quarantined, failure = await self._publish(rows)
@@ -157,6 +189,20 @@ class OutboxRelay:
             await self._producer.discard_if_broken(failure)
             raise failure
         return len(sent) + len(quarantined)
+
+    async def _lease_for_waiting_rows(self, conn: asyncpg.Connection) -> bool:
+        """Whether this relay may publish: it holds the lease, or rows wait and it could take it.
+
+        Rows waiting under another process's lease: wake that process's relay.
+        """
+        if self._holds_lease():
+            return True
+        if not await conn.fetchval(_UNSENT):
+            return False
+        if await self._take_lease(conn):
+            return True
+        await conn.execute(_WAKE_HOLDER)
+        return False
 
     def _holds_lease(self) -> bool:
         """Whether the lease outlasts a batch read and published from now."""

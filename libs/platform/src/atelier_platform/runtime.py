@@ -121,6 +121,7 @@ async def open_runtime(
 
     supervisor.start("kafka-connect", connect_kafka, critical=False, forever=False)
     supervisor.start("outbox-relay", publish)
+    supervisor.start("outbox-wakeups", functools.partial(relay.listen, database_url), critical=False)
     supervisor.start(
         "retention", functools.partial(purge_forever, pool, [*PLATFORM_PURGES, *purges], retention), critical=False
     )
