@@ -76,10 +76,16 @@ def ensure_kafka_libs() -> None:
     print(f"kafka jars ready in {time.monotonic() - started:.1f} s")
 
 
-def kafka_java(main_class: str, *args: str, heap: tuple[str, ...] = ()) -> list[str]:
+# A local broker lives for a test run or a benchmark, on the cores of what it serves, and C2 (the JVM's
+# optimising compiler) spent half its CPU there compiling the broker's hot paths. With C1 alone the
+# broker takes about half the CPU in `make bench`; C1's code is slower, within the raw Kafka floor's noise.
+BROKER_JVM = ("-Xmx512m", "-Xms256m", "-XX:TieredStopAtLevel=1")
+
+
+def kafka_java(main_class: str, *args: str, jvm: tuple[str, ...] = ()) -> list[str]:
     return [
         require_tool("java"),
-        *heap,
+        *jvm,
         "-cp",
         f"{KAFKA_LIBS}/*",  # java expands the wildcard itself
         f"-Dlog4j2.configurationFile={KAFKA_LOG4J}",
@@ -121,7 +127,7 @@ def start_kafka(name: str, state: State) -> float | None:
     )
     format_kafka_storage(config, data_dir)
     pid = spawn(
-        kafka_java("kafka.Kafka", str(config), heap=("-Xmx512m", "-Xms256m")),
+        kafka_java("kafka.Kafka", str(config), jvm=BROKER_JVM),
         log_path(name, "kafka"),
     )
     state["kafka"] = {"port": port, "controller_port": controller_port, "pid": pid}
