@@ -4,12 +4,26 @@ registration arrive, it ends with the one right voucher state."""
 from __future__ import annotations
 
 import asyncio
+import collections
+from datetime import date, timedelta
+from decimal import Decimal
 from itertools import permutations
 
 import pytest
 from atelier_devkit.kafka import cloud_event
-from atelier_devkit.registration_events import registration_events
-from support.ticketing import ISSUED, VOIDED, handled, published_types, record_of, running_ticketing, vouchers_of
+from atelier_devkit.registration_events import registration_events, session_on
+from atelier_platform.db import create_pool
+from support.ticketing import (
+    ISSUED,
+    VOIDED,
+    consumer_of,
+    handled,
+    published_types,
+    record_of,
+    running_ticketing,
+    vouchers_of,
+)
+from ticketing.handlers import handlers
 
 C, X, P = "confirmed", "cancelled", "promoted"
 ORDERS = [order for n in (1, 2, 3) for order in permutations((C, X, P), n)]
@@ -115,3 +129,36 @@ async def test_two_events_of_one_registration_at_once_on_two_consumers_end_as_in
         vouchers = await vouchers_of(two_members.pool, story[C].registration_id)
         assert len(vouchers) <= 1
         assert [v["status"] for v in vouchers if v["status"] == "issued"] == still_valid
+
+
+async def test_two_batches_naming_two_sessions_in_opposite_orders_are_each_applied_once(infra, two_members):
+    """A batch holds its locks until it commits. Taken event by event, batch A holding session 1
+    and wanting session 2 while batch B held 2 and wanted 1 ended in a deadlock, one batch undone
+    and done again; the batch's sessions are now locked first, all at once, in one order."""
+    calls: collections.Counter[str] = collections.Counter()
+
+    def pausing(handler):
+        async def handle(conn, event, payload):
+            calls[event.id] += 1
+            await handler(conn, event, payload)
+            await asyncio.sleep(0.3)  # holding what it locked, so the other batch starts meanwhile
+
+        return handle
+
+    by_event = {kind: pausing(h) for kind, h in handlers(Decimal("9.60"), two_members.signer).items()}
+    first, second = (session_on(date.today() + timedelta(days=d)) for d in (7, 8))
+    stories = [registration_events(session=s) for s in (first, second, second, first)]
+    events = [cloud_event(story[C]) for story in stories]
+    pools = [await create_pool(infra["TICKETING_DATABASE_URL"]) for _ in range(2)]
+    try:
+        a, b = (consumer_of(pool, two_members.producer, by_event) for pool in pools)
+        await asyncio.gather(
+            a.handle_batch([record_of(e) for e in events[:2]]), b.handle_batch([record_of(e) for e in events[2:]])
+        )
+    finally:
+        for pool in pools:
+            await pool.close()
+
+    assert sorted(calls.values()) == [1, 1, 1, 1]
+    for story in stories:
+        assert [v["status"] for v in await vouchers_of(two_members.pool, story[C].registration_id)] == ["issued"]

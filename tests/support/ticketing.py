@@ -15,7 +15,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from atelier_devkit.kafka import cloud_event, publish_event
-from atelier_platform.consumer import EventConsumer
+from atelier_platform.consumer import EventConsumer, Handlers
 from atelier_platform.db import create_pool, migrate
 from atelier_schemas import (
     CloudEvent,
@@ -26,6 +26,7 @@ from atelier_schemas import (
     TicketVoided,
 )
 from atelier_schemas.topics import REGISTRATION_EVENTS
+from ticketing.batches import around_batch
 from ticketing.config import MIGRATIONS, seed_from_base64
 from ticketing.handlers import handlers
 from ticketing.signing import VoucherSigner
@@ -91,10 +92,18 @@ class Ticketing:
     pool: asyncpg.Pool
     consumers: list[EventConsumer]  # each on its own pool: members of one consumer group
     signer: VoucherSigner
+    producer: AIOKafkaProducer  # for dead letters
 
     async def deliver(self, *events: CloudEvent) -> None:
         for event in events:
             await self.consumers[0].handle(record_of(event))
+
+
+def consumer_of(pool: asyncpg.Pool, producer: AIOKafkaProducer, by_event: Handlers) -> EventConsumer:
+    """A member of ticketing's consumer group as app.py wires it, with these handlers."""
+    return EventConsumer(
+        group="ticketing", pool=pool, producer=producer, handlers=by_event, around_batch=around_batch()
+    )
 
 
 @contextlib.asynccontextmanager
@@ -108,8 +117,9 @@ async def running_ticketing(infra: dict[str, str], consumers: int = 1) -> AsyncI
         by_event = handlers(Decimal("9.60"), signer)
         yield Ticketing(
             pools[0],
-            [EventConsumer(group="ticketing", pool=p, producer=producer, handlers=by_event) for p in pools],
+            [consumer_of(p, producer, by_event) for p in pools],
             signer,
+            producer,
         )
     finally:
         for pool in pools:

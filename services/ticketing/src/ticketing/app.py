@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from atelier_platform.anonymise import late_events_scrubbed
 from atelier_platform.ratelimit import RateLimit
 from atelier_platform.runtime import Runtime
 from atelier_platform.service_app import Consumes, create_service_app
 from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 from fastapi import FastAPI
 
-from . import erasure
+from . import batches, erasure
 from .config import Settings
 from .handlers import handlers
 from .http import router
@@ -31,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             topics=[REGISTRATION_EVENTS, CATALOG_EVENTS],
             group=settings.consumer_group,
             handlers=lambda: handlers(settings.voucher_price_eur, app.state.signer),
-            around_batch=late_events_scrubbed(erasure.scrub),
+            around_batch=batches.around_batch(),
         ),
         routers=[router],
         purges=erasure.PURGES,
