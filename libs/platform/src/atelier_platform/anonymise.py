@@ -110,12 +110,7 @@ async def remember_erased(conn: asyncpg.Connection, erasure_id: uuid.UUID, regis
     Waits for the events of these registrations in flight, and holds back new ones until the
     erasure commits, so each is either scrubbed by the erasure or sees it (`late_events_scrubbed`).
     """
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock($1, h) FROM"
-        " (SELECT DISTINCT hashtext(r::text) AS h FROM unnest($2::uuid[]) AS r ORDER BY h) AS erased",
-        locks.ERASURE,
-        registration_ids,
-    )
+    await locks.lock_all(conn, locks.ERASURE, [str(r) for r in registration_ids])
     await conn.execute(
         "INSERT INTO erased_registrations (registration_id, erasure_id) SELECT unnest($1::uuid[]), $2"
         " ON CONFLICT DO NOTHING",
@@ -141,12 +136,7 @@ def late_events_scrubbed(scrub: Scrub) -> AroundBatch:
             return
         # Shared: batches do not wait for each other, only for an erasure of one of their registrations.
         # Taken in remember_erased's order, all at once, so neither can hold one the other waits for.
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock_shared($1, h) FROM"
-            " (SELECT DISTINCT hashtext(r) AS h FROM unnest($2::text[]) AS r ORDER BY h) AS held",
-            locks.ERASURE,
-            registration_ids,
-        )
+        await locks.lock_all(conn, locks.ERASURE, registration_ids, shared=True)
         yield
         erased = await conn.fetch(
             "SELECT erasure_id, array_agg(registration_id) AS registration_ids FROM erased_registrations"

@@ -20,14 +20,7 @@ async def lock_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> None:
 
 async def lock_sessions(conn: asyncpg.Connection, session_ids: set[uuid.UUID]) -> None:
     """`lock_session` for each, in one statement and one order, so that no two callers wait in a circle."""
-    if not session_ids:
-        return
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock($1, h) FROM"
-        " (SELECT DISTINCT hashtext(s) AS h FROM unnest($2::text[]) AS s ORDER BY h) AS sessions",
-        locks.TICKETING_SESSION,
-        [str(session_id) for session_id in session_ids],
-    )
+    await locks.lock_all(conn, locks.TICKETING_SESSION, [str(session_id) for session_id in session_ids])
 
 
 async def save(conn: asyncpg.Connection, session_id: uuid.UUID, starts_at: datetime, told_at: datetime) -> bool:
