@@ -35,7 +35,7 @@ def consumed(app: FastAPI) -> dict[str, str]:
 
 
 def published(app: FastAPI) -> set[str]:
-    return {publisher.topic for publisher in app.state.broker.publishers}
+    return {publisher.topic for publisher in app.state.contract.publishers}
 
 
 def settings_class(service: str) -> type[BaseSettings]:

@@ -168,7 +168,7 @@ async def test_each_keys_order_is_kept_across_batches_and_only_the_bad_records_a
         consumer = BatchSizes(group=group, pool=pool, producer=producer, handlers={RegistrationConfirmed: apply})
         consumer.sizes = []
         broker = create_broker(bootstrap)
-        subscribe(broker, topic, group, lambda: consumer)
+        subscribe(broker, [topic], group, lambda: consumer)
         await broker.start()
         try:
 

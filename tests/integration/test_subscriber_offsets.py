@@ -33,14 +33,18 @@ class ScriptedConsumer:
         self.done.extend(record.value for record in records)
 
 
-@pytest.fixture
-async def topic(infra):
+async def new_topic(infra) -> str:
     name = f"test.offsets.{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=infra["KAFKA_BOOTSTRAP_SERVERS"])
     await admin.start()
     await admin.create_topics([NewTopic(name, 1, 1)])
     await admin.close()
     return name
+
+
+@pytest.fixture
+async def topic(infra):
+    return await new_topic(infra)
 
 
 async def committed(infra, group: str, topic: str) -> int:
@@ -61,9 +65,9 @@ async def eventually(predicate, timeout: float = 20) -> None:
         await asyncio.sleep(0.1)
 
 
-async def run_subscriber(infra, topic: str, group: str, consumer: ScriptedConsumer):
+async def run_subscriber(infra, topics: list[str], group: str, consumer: ScriptedConsumer):
     broker = create_broker(infra["KAFKA_BOOTSTRAP_SERVERS"])
-    subscribe(broker, topic, group, lambda: consumer, commit_interval=0.2)
+    subscribe(broker, topics, group, lambda: consumer, commit_interval=0.2)
     await broker.start()
     return broker
 
@@ -71,7 +75,7 @@ async def run_subscriber(infra, topic: str, group: str, consumer: ScriptedConsum
 async def test_a_failed_record_is_redelivered_and_idle_lag_drops_to_zero(infra, topic):
     group, consumer = f"g-{uuid.uuid4().hex[:8]}", ScriptedConsumer()
     consumer.fail_once.add(b"2")
-    broker = await run_subscriber(infra, topic, group, consumer)
+    broker = await run_subscriber(infra, [topic], group, consumer)
     try:
         for n in (b"1", b"2", b"3"):
             await publish_raw(infra["KAFKA_BOOTSTRAP_SERVERS"], topic, n, key=b"k")
@@ -87,10 +91,30 @@ async def test_a_failed_record_is_redelivered_and_idle_lag_drops_to_zero(infra, 
         await broker.stop()
 
 
+async def test_one_subscriber_reads_several_topics_through_one_kafka_consumer(infra, topic):
+    other = await new_topic(infra)
+    group, consumer = f"g-{uuid.uuid4().hex[:8]}", ScriptedConsumer()
+    broker = await run_subscriber(infra, [topic, other], group, consumer)
+    try:
+        [subscriber] = broker.subscribers
+        for value, to in ((b"a1", topic), (b"b1", other), (b"a2", topic), (b"b2", other)):
+            await publish_raw(infra["KAFKA_BOOTSTRAP_SERVERS"], to, value, key=b"k")
+
+        async def both_committed():
+            return (await committed(infra, group, topic), await committed(infra, group, other)) == (2, 2)
+
+        await eventually(both_committed)
+        assert sorted(consumer.done) == [b"a1", b"a2", b"b1", b"b2"]
+        assert [v for v in consumer.done if v.startswith(b"a")] == [b"a1", b"a2"]  # each topic's order kept
+        assert {tp.topic for tp in subscriber.consumer.assignment()} == {topic, other}  # one client holds both
+    finally:
+        await broker.stop()
+
+
 async def test_the_offset_of_a_record_still_being_handled_is_never_committed(infra, topic):
     group, consumer = f"g-{uuid.uuid4().hex[:8]}", ScriptedConsumer()
     consumer.hold[b"2"] = asyncio.Event()
-    broker = await run_subscriber(infra, topic, group, consumer)
+    broker = await run_subscriber(infra, [topic], group, consumer)
     try:
         await publish_raw(infra["KAFKA_BOOTSTRAP_SERVERS"], topic, b"1", key=b"k")
 
@@ -123,7 +147,7 @@ async def test_on_stop_handled_offsets_are_committed_and_the_record_in_hand_fini
     consumer.hold[b"3"] = asyncio.Event()
     broker = create_broker(infra["KAFKA_BOOTSTRAP_SERVERS"])
     # Far apart timed commits: only the first record's offset is committed before the stop.
-    subscribe(broker, topic, group, lambda: consumer, commit_interval=600)
+    subscribe(broker, [topic], group, lambda: consumer, commit_interval=600)
     await broker.start()
     for n in (b"1", b"2", b"3"):  # one at a time, each in a batch of its own
         await publish_raw(infra["KAFKA_BOOTSTRAP_SERVERS"], topic, n, key=b"k")

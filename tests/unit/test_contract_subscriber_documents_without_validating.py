@@ -19,7 +19,7 @@ class RecordingConsumer:
 
 async def test_records_reach_the_consumer_raw_whether_or_not_they_match_the_documented_types():
     broker, consumer = KafkaBroker(), RecordingConsumer()
-    subscribe(broker, REGISTRATION_EVENTS, "tests", lambda: consumer)
+    subscribe(broker, [REGISTRATION_EVENTS], "tests", lambda: consumer)
     good = to_cloud_event(
         RegistrationConfirmed(**load(EXAMPLES / f"{RegistrationConfirmed.TYPE}.json")["value"]), source="/tests"
     )

@@ -1,8 +1,9 @@
 """AsyncAPI 3.0 documents generated from the services' FastStream brokers.
 
-Subscribers come from `subscribe`. Services publish through the outbox relay with a raw
-producer, so `declare_publishers` tells the broker which topics a service publishes, for the
-document only. FastStream writes one channel per endpoint and one message per handler; the
+Generated from a broker that is never started, made for the document: `declare_subscribers`
+says which topics a service reads in its group (it reads them all through one consumer, see
+`subscribe`), and `declare_publishers` which topics it publishes (through the outbox relay, with a
+raw producer). FastStream writes one channel per endpoint and one message per handler; the
 document is then reshaped the way other teams read it: one channel per topic, one message
 per CloudEvents type, with the `ce_*` headers of the Kafka binding.
 """
@@ -23,6 +24,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI, get_asyncapi_html
+from pydantic import SkipValidation
 
 Document = dict[str, Any]
 
@@ -40,6 +42,20 @@ def describe_topic(topic: str) -> str:
     )
 
 
+def declare_subscribers(broker: KafkaBroker, group: str, *topics: str) -> None:
+    """Document that `group` reads each of `topics`, every type each may carry."""
+    for topic in topics:
+
+        async def reads(message: Any) -> None:  # never called: the broker is never started
+            raise NotImplementedError
+
+        reads.__annotations__["message"] = SkipValidation[payload_of(topic)]  # type: ignore[misc]  # a type made at run time
+        reads.__name__ = "on_" + topic.replace(".", "_").removesuffix("s")
+        broker.subscriber(
+            topic, group_id=group, batch=True, title=f"{group}:{topic}", description=describe_topic(topic)
+        )(reads)
+
+
 def declare_publishers(broker: KafkaBroker, *topics: str) -> None:
     """Document that this service publishes every type of each of `topics` (through its outbox)."""
     for topic in topics:
@@ -52,14 +68,14 @@ def service_document(app: FastAPI) -> Document:
         f"The Kafka topics of {app.title}. Payloads are the models of atelier-schemas"
         f" {version('atelier-schemas')}; attributes travel as `ce_*` headers."
     )
-    return document(app.title, app.version, description, [app.state.broker])
+    return document(app.title, app.version, description, [app.state.contract])
 
 
 def system_document(apps: Iterable[FastAPI]) -> Document:
     """Every topic of the system: who publishes it, who consumes it, in which group."""
     description = "Every topic of Atelier: its producer, its consumer groups, and the CloudEvents types it carries."
     schemas_version = version("atelier-schemas")
-    return document("Atelier", schemas_version, description, [app.state.broker for app in apps])
+    return document("Atelier", schemas_version, description, [app.state.contract for app in apps])
 
 
 def document(title: str, app_version: str, description: str, brokers: list[KafkaBroker]) -> Document:

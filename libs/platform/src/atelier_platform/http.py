@@ -41,7 +41,8 @@ def bearer_token(role: str, setting: str) -> Callable[..., Awaitable[None]]:
 
 
 def install_common(app: FastAPI, service: str) -> None:
-    """Call after `app.state.broker` is set: the AsyncAPI document is generated from it."""
+    """Call after `app.state.broker` (for the metrics and traces) and `app.state.contract` (for the AsyncAPI
+    document) are set."""
     add_correlation_id(app)
     add_health_routes(app)
     install_asyncapi(app)

@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
 
-from .asyncapi import declare_publishers
+from .asyncapi import declare_publishers, declare_subscribers
 from .consumer import AroundBatch, EventConsumer, Handlers, nothing_around
 from .docs_assets import serve_docs_offline
 from .http import install_common
@@ -55,12 +56,13 @@ def create_service_app(
     """No I/O here (the AsyncAPI documents are made from apps built on unchecked settings): the pool,
     producers and broker open in the lifespan. `workers`, `housekeeping` and `purges` as in `open_runtime`."""
     broker = create_broker(settings.kafka_bootstrap_servers)
-    declare_publishers(broker, *publishes)
+    contract = KafkaBroker(settings.kafka_bootstrap_servers)  # never started: the AsyncAPI document's topics
+    declare_publishers(contract, *publishes)
+    declare_subscribers(contract, consumes.group, *consumes.topics)
     app = FastAPI(title=f"Atelier {name}", version=version, telemetry=FASTAPI_NATIVE_OFF)
     consumers: list[EventConsumer] = []  # the one EventConsumer, once the runtime is open
 
-    for topic in consumes.topics:
-        subscribe(broker, topic, consumes.group, lambda: consumers[0], settings.kafka_consumer_batch_max)
+    subscribe(broker, consumes.topics, consumes.group, lambda: consumers[0], settings.kafka_consumer_batch_max)
 
     def start(runtime: Runtime) -> None:
         before_start(runtime)
@@ -90,7 +92,8 @@ def create_service_app(
 
     app.router.lifespan_context = lifespan
     app.state.settings = settings  # read by the bearer-token checks
-    app.state.broker = broker  # read by the AsyncAPI page and the metrics
+    app.state.broker = broker  # read by the metrics and traces
+    app.state.contract = contract  # read by the AsyncAPI page
     for router in routers:
         app.include_router(router)
     install_common(app, name)
