@@ -35,10 +35,11 @@ def subscribe(
 
     One consumer for all of a service's topics, not one per topic: each consumer fetches, heartbeats
     and commits on its own, and the broker answers each; one per topic cost about a sixth of the
-    chain's CPU at a steady 100 registrations/s (the README's benchmarks). Kafka hands over what it has fetched, up to `batch_max` records
-    at once, without waiting for more; each partition's records stay in order. Offsets are committed
-    in batches (see offsets.HandledOffsets). A transient failure that outlasts the retries seeks back
-    to the batch's first record in each partition (nack), so the batch is redelivered, not skipped.
+    chain's CPU at a steady 100 registrations/s (the README's benchmarks). Kafka hands over what it
+    has fetched, up to `batch_max` records at once, without waiting for more; each partition's
+    records stay in order. Offsets are committed in batches (see offsets.HandledOffsets). A transient
+    failure that outlasts the retries seeks back to the batch's first record in each partition
+    (nack), so the batch is redelivered, not skipped.
     The AsyncAPI documents show each topic on its own: see asyncapi.declare_subscribers.
     """
     offsets = HandledOffsets(commit_interval)
