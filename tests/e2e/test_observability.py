@@ -13,7 +13,7 @@ from atelier_devkit.kafka import cloud_event, partition_count, publish_raw
 from atelier_devkit.mail import wait_for_mail
 from atelier_devkit.notification_events import confirmed
 from atelier_devkit.waiting import eventually
-from atelier_schemas.topics import REGISTRATION_COMMANDS, REGISTRATION_EVENTS, dead_letter
+from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_COMMANDS, REGISTRATION_EVENTS, dead_letter
 from support.metrics import families, matching, scrape, total
 
 REGISTER_ROUTE = "/sessions/{session_id}/registrations"
@@ -61,7 +61,7 @@ async def test_a_registration_shows_in_each_services_metrics(infra, services):
     assert total(ticketing, "atelier_vouchers_total", outcome="issued") >= 1 + total(
         before["ticketing"], "atelier_vouchers_total", outcome="issued"
     )
-    consumed = dict(app_name="ticketing", handler=REGISTRATION_EVENTS)
+    consumed = dict(app_name="ticketing", handler=f"{REGISTRATION_EVENTS},{CATALOG_EVENTS}")  # its subscriber's topics
     assert total(ticketing, "faststream_received_messages_total", **consumed) >= 1 + total(
         before["ticketing"], "faststream_received_messages_total", **consumed
     )

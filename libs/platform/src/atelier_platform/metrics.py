@@ -11,7 +11,8 @@ import asyncio
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import asyncpg
 import structlog
@@ -20,7 +21,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from atelier_schemas.topics import dead_letter
 from fastapi import FastAPI, Response
 from faststream.kafka import KafkaBroker
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.kafka.prometheus.provider import BatchKafkaMetricsSettingsProvider, settings_provider_factory
+from faststream.prometheus import ConsumeAttrs, PrometheusMiddleware
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -80,10 +82,29 @@ def watch_consumer_lag(group: str, topic: str) -> None:
     _watched_groups.setdefault(group, set()).add(topic)
 
 
+class _BatchesOf(BatchKafkaMetricsSettingsProvider):
+    """Labels a batch with the topics its subscriber reads: a batch may mix them, and FastStream labels
+    it with its first record's topic alone."""
+
+    def __init__(self, subscription: str) -> None:
+        super().__init__()
+        self._subscription = subscription
+
+    def get_consume_attrs_from_message(self, msg: Any) -> ConsumeAttrs:
+        return {**super().get_consume_attrs_from_message(msg), "destination_name": self._subscription}
+
+
 def install(app: FastAPI, broker: KafkaBroker, service: str) -> None:
     """HTTP histograms, FastStream's consumed/published counts and latencies, and the /metrics endpoint
     with the outbox, lag and readiness figures."""
-    broker.add_middleware(KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service))
+    # A service reads all its topics through one subscriber (see subscribe); the base type has no topics.
+    topics = [topic.name for sub in broker.subscribers for topic in sub.topics]  # type: ignore[attr-defined]
+    batches = _BatchesOf(",".join(topics))
+
+    def provider(msg: Any) -> Any:
+        return batches if isinstance(msg, Sequence) else settings_provider_factory(msg)
+
+    broker.add_middleware(PrometheusMiddleware(settings_provider_factory=provider, registry=REGISTRY, app_name=service))
 
     async def figures() -> list[Metric]:
         outbox, consumers = await asyncio.gather(
