@@ -76,7 +76,7 @@ async def test_starttls_and_login_from_settings_get_the_message_through(strict_s
         settings(strict_smtp.port, SMTP_STARTTLS=True, SMTP_USERNAME=USER, SMTP_PASSWORD=PASSWORD, SMTP_CA_FILE=ca_file)
     )
     try:
-        await mailer.send(note("tls@example.be"))
+        await mailer.send(note("tls@example.be"), "tls@example.be")
     finally:
         await mailer.close()
     assert [str(m["To"]) for m in strict_smtp.to("tls@example.be")] == ["tls@example.be"]
@@ -87,13 +87,13 @@ async def test_wrong_credentials_are_a_transient_server_problem_not_the_messages
         settings(strict_smtp.port, SMTP_STARTTLS=True, SMTP_USERNAME=USER, SMTP_PASSWORD="wrong", SMTP_CA_FILE=ca_file)
     )
     with pytest.raises(ServerUnavailable) as refused:
-        await mailer.send(note("wrong-password@example.be"))
+        await mailer.send(note("wrong-password@example.be"), "wrong-password@example.be")
     assert "535" in str(refused.value) and not is_permanent(refused.value)
 
 
 async def test_a_server_that_demands_starttls_we_did_not_do_is_retried_not_failed(strict_smtp):
     mailer = Mailer(settings(strict_smtp.port))
     with pytest.raises(aiosmtplib.SMTPResponseException) as refused:
-        await mailer.send(note("plain@example.be"))
+        await mailer.send(note("plain@example.be"), "plain@example.be")
     assert refused.value.code == 530 and not is_permanent(refused.value)
     assert strict_smtp.to("plain@example.be") == []

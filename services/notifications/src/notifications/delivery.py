@@ -263,7 +263,7 @@ class Deliverer:
             if self.breaker.is_open:
                 return None
             try:
-                await mailer.send(email)
+                await mailer.send(email, row["email"])
             except SEND_ERRORS as exc:
                 if is_outage(exc) and row["waiting"] >= self._settings.give_up_after:
                     # Not the message's fault, but its window is over: it fails visibly, to be re-queued.

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 from email._policybase import Compat32
 from email.generator import BytesGenerator
 from email.message import Message
+from email.utils import parseaddr
 from typing import Any
 
 import aiosmtplib
-from aiosmtplib.email import extract_recipients, extract_sender
 
 from .config import Settings
 
@@ -68,20 +68,24 @@ class Mailer:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._sender = parseaddr(settings.mail_from)[1]
         self._client: aiosmtplib.SMTP | None = None
         self._sent = 0  # over the open connection
 
-    async def send(self, email: Message) -> None:
+    async def send(self, email: Message, recipient: str) -> None:
         """Raises ServerUnavailable, or what aiosmtplib raises for this message."""
         if self._sent >= self._settings.smtp_messages_per_connection:
             await self.close()
         client = self._client if self._client is not None and self._client.is_connected else await self._connect()
-        sender, recipients = extract_sender(email), extract_recipients(email)
         try:
-            if sender is None or not (sender + "".join(recipients)).isascii():
+            if not (self._sender + recipient).isascii():
                 await client.send_message(email)  # aiosmtplib checks the server takes SMTPUTF8 first
             else:
-                await client.sendmail(sender, recipients, wire_bytes(email))
+                # The envelope is known: sendmail would parse both addresses out of the headers again
+                # and rewrite every line ending twice (once to declare the size): a fifth of a send.
+                await client.mail(self._sender)
+                await client.rcpt(recipient)
+                await client.data(wire_bytes(email))
         except Exception:
             # After a failure the session's state is unknown: the next message starts afresh.
             await self.close()
