@@ -9,7 +9,6 @@ from typing import Any
 
 from faststream import AckPolicy, StreamMessage
 from faststream.kafka import KafkaBroker
-from pydantic import SkipValidation
 
 from .consumer import EventConsumer
 from .metrics import watch_consumer_lag
@@ -54,7 +53,7 @@ def subscribe(
         # thread-pool hop per record.)
         return message
 
-    async def handle(message: SkipValidation[Any]) -> None:
+    async def handle(message: Any) -> None:
         records = message.raw_message  # a tuple, in each partition's order
         try:
             await consumer().handle_batch(records)
