@@ -1,6 +1,6 @@
 """Delivery rounds on real Postgres and a real SMTP server: kept-open connections, a pool that is
-never exceeded, connections kept through a lull shorter than the idle time, a connection lost
-mid-round, a round cut before its commit, and two deliverers sharing one queue."""
+never exceeded, connections kept through a lull shorter than the idle time, rounds side by side, a
+connection lost mid-round, a round cut before its commit, and two deliverers sharing one queue."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import asyncio
 import collections
 import contextlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -79,22 +79,35 @@ async def test_connections_outlive_a_lull_shorter_than_the_idle_time(pool, smtp,
     """A trickle of messages, each after the queue was found empty several times: with connections
     kept open while idle, one carries them all; closed as soon as idle, each opens its own."""
     address = unique_email()
-    settings = delivery_settings(smtp.port, smtp_connections=1, poll_seconds=0.05, smtp_idle_seconds=idle_seconds)
+    settings = delivery_settings(
+        smtp.port, smtp_connections=1, delivery_rounds=1, poll_seconds=0.05, smtp_idle_seconds=idle_seconds
+    )
     deliverer = Deliverer(settings)
-    service = SimpleNamespace(pool=pool, relay=SimpleNamespace(wake=lambda: None))  # what the loop uses of it
-    running = asyncio.create_task(deliverer.run(service))  # type: ignore[arg-type]
-    try:
+    async with delivering(deliverer, pool):
         for sent in range(1, 4):
             await confirmations_to(pool, address, 1)
             deliverer.wake()
             assert await eventually(lambda sent=sent: len(smtp.to(address)) == sent, timeout=10, interval=0.05)
             await asyncio.sleep(0.3)  # the queue is found empty about six times
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
 
     assert sorted(smtp.connections_of(address).values()) == carried
+
+
+@pytest.mark.parametrize("rounds", [1, 2])
+async def test_a_process_sends_over_the_connections_of_each_of_its_delivery_rounds(pool, smtp, rounds):
+    """Rounds side by side, each over its own connection here: each message goes once, and each
+    registration's messages in their order."""
+    address = unique_email()
+    registrations = await confirmations_to(pool, address, 20)
+    for registration_id in registrations:
+        await handle(pool, HANDLERS, events.ticket_issued(registration_id))
+    deliverer = Deliverer(delivery_settings(smtp.port, smtp_connections=1, delivery_rounds=rounds))
+    async with delivering(deliverer, pool):
+        assert await eventually(lambda: len(smtp.to(address)) == 40, timeout=20, interval=0.05)
+
+    carried = smtp.connections_of(address)
+    assert len(carried) == rounds and sum(carried.values()) == 40
+    await assert_each_message_once_and_in_order(pool, smtp, address, registrations)
 
 
 async def test_a_connection_lost_mid_round_costs_no_attempt_and_no_message_goes_twice(pool, smtp):
@@ -152,12 +165,32 @@ async def test_two_deliverers_on_one_queue_never_send_a_message_twice_and_keep_e
     )
 
     assert first.counters.sent > 0 and second.counters.sent > 0  # both took their share
-    assert await states(pool, registrations) == [("sent", 1)] * 30
+    await assert_each_message_once_and_in_order(pool, smtp, address, registrations)
+
+
+@contextlib.asynccontextmanager
+async def delivering(deliverer: Deliverer, pool: asyncpg.Pool) -> AsyncIterator[None]:
+    """The deliverer's loops running, as in the service, until the block ends."""
+    service = SimpleNamespace(pool=pool, relay=SimpleNamespace(wake=lambda: None))  # what the loops use of it
+    running = asyncio.create_task(deliverer.run(service))  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def assert_each_message_once_and_in_order(
+    pool: asyncpg.Pool, smtp: RecordingSmtpServer, address: str, registrations: list[uuid.UUID]
+) -> None:
+    """Each registration's confirmation and voucher email were sent once, the confirmation first."""
+    assert await states(pool, registrations) == [("sent", 1)] * 2 * len(registrations)
     arrivals = [str(m["Message-ID"]) for m in smtp.to(address)]
-    assert sorted(arrivals) == sorted(set(arrivals)) and len(arrivals) == 30
+    assert sorted(arrivals) == sorted(set(arrivals)) and len(arrivals) == 2 * len(registrations)
     rows = await pool.fetch(
         "SELECT registration_id, kind, message_id FROM messages WHERE registration_id = ANY($1::uuid[])", registrations
     )
     arrived = {(r["registration_id"], r["kind"]): arrivals.index(r["message_id"]) for r in rows}
-    for registration_id in registrations:  # the confirmation reached the participant before the voucher
+    for registration_id in registrations:
         assert arrived[registration_id, "registration_confirmed"] < arrived[registration_id, "voucher_issued"]

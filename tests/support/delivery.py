@@ -10,6 +10,13 @@ from notifications.smtp import MailerPool
 from support.links import TEST_MANAGE_LINK_KEY
 
 
+def messages_in_flight() -> int:
+    """What a notifications process may have sent and not yet recorded, by default: one message per SMTP
+    connection of each of its delivery rounds; so, at most, what a crash makes go twice."""
+    fields = Settings.model_fields
+    return fields["smtp_connections"].default * fields["delivery_rounds"].default
+
+
 def delivery_settings(port: int, **overrides) -> Settings:
     return Settings(
         database_url="unused",

@@ -39,8 +39,15 @@ class Settings(ServiceSettings):
         default=4,
         ge=1,
         le=8,
-        description="SMTP connections kept open during a burst, each carrying one message at a time; also the most"
-        " messages claimed (and sent side by side) in one delivery round",
+        description="SMTP connections kept open during a burst by each delivery round, each carrying one message at"
+        " a time; also the most messages claimed (and sent side by side) in one round",
+    )
+    delivery_rounds: int = Field(
+        default=2,
+        ge=1,
+        le=4,
+        description="Delivery rounds a process runs side by side, each over its own `smtp_connections`: one round's"
+        " database work overlaps another's sending",
     )
     smtp_idle_seconds: float = Field(
         default=10.0,

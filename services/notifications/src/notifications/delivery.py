@@ -3,8 +3,10 @@
 Each round claims up to `smtp_connections` due messages in one statement (FOR UPDATE SKIP LOCKED,
 so processes and replicas never claim the same message), sends them side by side over a pool of
 kept-open SMTP connections, one message per connection at a time, and records every outcome in
-one statement, in the transaction holding the claim. A process killed between the server's
-"250 OK" and that commit sends at most that round again: one message per connection.
+one statement, in the transaction holding the claim. A process runs `delivery_rounds` rounds side
+by side, each over connections of its own, so that one round's database work overlaps another's
+sending. A process killed between the server's "250 OK" and that commit sends at most its rounds
+in hand again: one message per connection.
 
 Messages of one registration leave in the order of their causes: a message waits while an
 earlier one of the same registration is still pending. Rounds claim in that same order (an index on
@@ -190,6 +192,13 @@ class Deliverer:
         self._wakeup = asyncio.Event()
 
     async def run(self, runtime: Runtime) -> None:
+        """`delivery_rounds` loops of rounds side by side. One loop alone leaves its connections idle while it
+        waits on Postgres (claim, record, commit), and at a steady 100 registrations/s its queue grew."""
+        async with asyncio.TaskGroup() as loops:
+            for _ in range(self._settings.delivery_rounds):
+                loops.create_task(self._deliver(runtime))
+
+    async def _deliver(self, runtime: Runtime) -> None:
         mailers = MailerPool(self._settings)
         try:
             while True:
