@@ -5,6 +5,10 @@ arrived: a cancellation is remembered even before any voucher exists, a registra
 voucher valid at a time, and a voucher is valid on its session's latest known day — an older
 event about the session (a replay, or a registration event written before a change) never
 brings an old day back.
+
+Each handler runs under the session and registration locks its event names, taken for the whole
+batch before any handler (batches.around_batch); it locks only what the event does not name, the
+registrations holding vouchers for a session that moves or ends.
 """
 
 from __future__ import annotations
@@ -88,8 +92,6 @@ async def _issue_voucher(
     if not admitted.wants_voucher:
         return
     registration_id, session_id = admitted.registration_id, admitted.session.session_id
-    await session_dates.lock_session(conn, session_id)
-    await vouchers.lock_registration(conn, registration_id)
     origin_id = admitted.origin_station_id
     known = await vouchers.before_issuing(conn, registration_id, session_id, event.time, origin_id)
     if known.cancelled:
@@ -128,7 +130,6 @@ async def on_registration_cancelled(
 ) -> None:
     """Remember the cancellation whatever came before, and void the voucher if one was issued."""
     registration_id = cancelled.registration_id
-    await vouchers.lock_registration(conn, registration_id)
     await vouchers.record_cancellation(conn, registration_id, cancelled.cancelled_by)
     reason = "registration_cancelled" if cancelled.cancelled_by == "participant" else "cancelled_by_organiser"
     await _void(conn, registration_id, reason)
@@ -136,7 +137,6 @@ async def on_registration_cancelled(
 
 async def on_session_scheduled(conn: asyncpg.Connection, event: CloudEvent, scheduled: SessionScheduled) -> None:
     session = scheduled.session
-    await session_dates.lock_session(conn, session.session_id)
     await session_dates.save(conn, session.session_id, session.starts_at, event.time)
 
 
@@ -147,7 +147,6 @@ async def on_session_changed(
     for the new day (new code, new signed QR payload). A change of time or room on the same day,
     or an event older than what is known of the session, changes no voucher."""
     session = changed.session
-    await session_dates.lock_session(conn, session.session_id)
     if not await session_dates.save(conn, session.session_id, session.starts_at, event.time):
         log.info("older news of the session ignored", session_id=str(session.session_id))
         return
@@ -187,7 +186,6 @@ async def on_session_changed(
 
 async def on_session_cancelled(conn: asyncpg.Connection, event: CloudEvent, cancelled: SessionCancelled) -> None:
     """No voucher of a cancelled session stays valid, and none is issued for it afterwards."""
-    await session_dates.lock_session(conn, cancelled.session_id)
     await session_dates.cancel(conn, cancelled.session_id, event.time)
     for row in await vouchers.issued_for_session(conn, cancelled.session_id):
         await vouchers.lock_registration(conn, row["registration_id"])

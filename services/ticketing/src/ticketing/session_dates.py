@@ -9,17 +9,13 @@ import asyncpg
 from atelier_platform import locks
 
 
-async def lock_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> None:
-    """Until the transaction ends, the session's day is not changed under a voucher being issued.
-
-    Taken before any registration lock, everywhere, so the two never wait on each other in a circle.
-    A batch of events has taken it already (`lock_sessions`): taking it again costs no wait.
-    """
-    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", locks.TICKETING_SESSION, str(session_id))
-
-
 async def lock_sessions(conn: asyncpg.Connection, session_ids: set[uuid.UUID]) -> None:
-    """`lock_session` for each, in one statement and one order, so that no two callers wait in a circle."""
+    """Until the transaction ends, these sessions' days are not changed under a voucher being issued.
+
+    In one statement and one order, so that no two callers wait in a circle; taken before any
+    registration lock, everywhere, for the same reason. A batch takes them all at once, before its
+    handlers (batches.around_batch).
+    """
     await locks.lock_all(conn, locks.TICKETING_SESSION, [str(session_id) for session_id in session_ids])
 
 
