@@ -25,7 +25,7 @@ async def lock_registration(conn: asyncpg.Connection, registration_id: uuid.UUID
     hand a confirmation and a cancellation to two consumers at once; without the lock each
     would miss the other's uncommitted row and a cancelled registration could keep a voucher.
     """
-    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _REGISTRATION_LOCKS, str(registration_id))
+    await lock_registrations(conn, {registration_id})
 
 
 async def lock_registrations(conn: asyncpg.Connection, registration_ids: set[uuid.UUID]) -> None:
