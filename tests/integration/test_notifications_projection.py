@@ -16,7 +16,7 @@ from atelier_platform.consumer import Handlers
 from atelier_schemas import Message, SessionInfo
 from notifications import kinds
 from notifications.handlers import handlers
-from notifications.outgoing import queue_message
+from notifications.outgoing import Outgoing, queue_message
 from notifications.reminders import ReminderScheduler
 
 DAY_BEFORE = handlers(reminder_before=timedelta(hours=24))
@@ -105,14 +105,14 @@ async def test_queueing_the_same_cause_twice_records_one_message(pool):
     registration_id = uuid.uuid4()
     async with pool.acquire() as conn:
         for _ in range(2):
-            await queue_message(
-                conn,
+            message = Outgoing(
                 cause="event-x",
                 kind=kinds.VOUCHER_ISSUED,
                 registration_id=registration_id,
                 caused_at=datetime.now(UTC),
                 context={},
             )
+            await queue_message(conn, message)
     assert await kinds_of(pool, registration_id) == [kinds.VOUCHER_ISSUED]
 
 

@@ -16,9 +16,9 @@ import zxingcpp
 from aiosmtplib.email import flatten_message
 from atelier_devkit import notification_events as events
 from notifications import contexts, kinds
+from notifications.booking import Booking
 from notifications.compose import build_email
 from notifications.outgoing import message_id_for
-from notifications.projection import Booking
 from notifications.qr import BORDER, MASK, SCALE, qr_png
 from notifications.smtp import wire_bytes
 from PIL import Image

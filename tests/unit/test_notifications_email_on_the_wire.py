@@ -12,9 +12,9 @@ from aiosmtplib.email import flatten_message
 from aiosmtplib.protocol import normalize_message_line_endings
 from atelier_devkit import notification_events as events
 from notifications import contexts, kinds
+from notifications.booking import Booking
 from notifications.compose import build_email
 from notifications.outgoing import message_id_for
-from notifications.projection import Booking
 from support import independent_mail
 from support.email_parts import decode_qr
 from support.links import as_delivered, sealed_for_tests

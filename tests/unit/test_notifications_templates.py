@@ -12,8 +12,8 @@ import pytest
 from atelier_devkit import notification_events as events
 from atelier_schemas.vocabulary import LANGUAGES
 from notifications import contexts, kinds
+from notifications.booking import Booking
 from notifications.centre import ADDRESS
-from notifications.projection import Booking
 from notifications.rendering import TEMPLATES, render, template_name
 from support.links import opened, sealed_for_tests
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from atelier_schemas import TicketIssued, TicketRejected, TicketVoided
 
-from .projection import Booking
+from .booking import Booking
 
 
 def seat(booking: Booking) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from atelier_schemas import (
 )
 
 from . import contexts, erasure, kinds, projection, reminders
-from .outgoing import cause_for_registration, queue_message
+from .outgoing import Outgoing, cause_for_registration, queue_message
 
 
 def handlers(reminder_before: timedelta) -> Handlers:
@@ -70,33 +70,30 @@ async def _seat_taken(
     reminder_before: timedelta,
 ) -> None:
     booking = await projection.booking_for(conn, facts, event.time, facts.sealed_manage_url)
-    if not await projection.save_contact(conn, facts, "confirmed", booking):
-        return
-    await _queue(conn, event, kind, facts.registration_id, contexts.seat(booking))
-    await reminders.schedule(conn, facts.registration_id, booking.starts_at, reminder_before, event.time)
+    message = _message(event, kind, facts.registration_id, contexts.seat(booking))
+    reminder_due = reminders.due_at(booking.starts_at, reminder_before, event.time)
+    await projection.save_contact(conn, facts, "confirmed", booking, message, reminder_due)
 
 
 async def on_registration_waitlisted(
     conn: asyncpg.Connection, event: CloudEvent, waitlisted: RegistrationWaitlisted
 ) -> None:
     booking = await projection.booking_for(conn, waitlisted, event.time, waitlisted.sealed_manage_url)
-    if not await projection.save_contact(conn, waitlisted, "waitlisted", booking):
-        return
     context = contexts.waitlisted(booking, waitlisted.position)
-    await _queue(conn, event, kinds.REGISTRATION_WAITLISTED, waitlisted.registration_id, context)
+    message = _message(event, kinds.REGISTRATION_WAITLISTED, waitlisted.registration_id, context)
+    await projection.save_contact(conn, waitlisted, "waitlisted", booking, message)
 
 
 async def on_registration_cancelled(
     conn: asyncpg.Connection, event: CloudEvent, cancelled: RegistrationCancelled
 ) -> None:
     booking = await projection.booking_for(conn, cancelled, event.time)
-    if not await projection.save_contact(conn, cancelled, "cancelled", booking):
-        return
-    await reminders.cancel(conn, [cancelled.registration_id])
     by_organiser = cancelled.cancelled_by == "organiser"
     kind = kinds.REGISTRATION_CANCELLED_BY_ORGANISER if by_organiser else kinds.REGISTRATION_CANCELLED
     context = contexts.cancelled(booking, cancelled.reason, cancelled.previous_status)
-    await _queue(conn, event, kind, cancelled.registration_id, context)
+    message = _message(event, kind, cancelled.registration_id, context)
+    if await projection.save_contact(conn, cancelled, "cancelled", booking, message):
+        await reminders.cancel(conn, [cancelled.registration_id])
 
 
 async def on_session_changed(
@@ -110,11 +107,13 @@ async def on_session_changed(
             continue  # a waiting participant learns the new facts if and when promoted
         await queue_message(
             conn,
-            cause=cause_for_registration(event.id, moved.registration_id),
-            kind=kinds.SESSION_CHANGED,
-            registration_id=moved.registration_id,
-            caused_at=event.time,
-            context=contexts.session_changed(moved.before, moved.after),
+            Outgoing(
+                cause=cause_for_registration(event.id, moved.registration_id),
+                kind=kinds.SESSION_CHANGED,
+                registration_id=moved.registration_id,
+                caused_at=event.time,
+                context=contexts.session_changed(moved.before, moved.after),
+            ),
         )
         await reminders.reschedule(conn, moved.registration_id, moved.after.starts_at, reminder_before)
 
@@ -127,33 +126,29 @@ async def on_session_cancelled(conn: asyncpg.Connection, event: CloudEvent, canc
 
 # The contact may not be known yet for a ticket event (another topic); delivery waits for it.
 async def on_ticket_issued(conn: asyncpg.Connection, event: CloudEvent, issued: TicketIssued) -> None:
-    if not await projection.record_voucher(conn, issued.voucher_id, issued.registration_id, issued.code, "issued"):
-        return
     if issued.replaces is None:
-        await _queue(conn, event, kinds.VOUCHER_ISSUED, issued.registration_id, contexts.ticket(issued))
-        return
-    # Its session moved: the new voucher comes with why, and which one it replaces.
-    context = {**contexts.ticket(issued), "replaced_code": await projection.voucher_code(conn, issued.replaces)}
-    await _queue(conn, event, kinds.VOUCHER_REISSUED, issued.registration_id, context)
+        message = _message(event, kinds.VOUCHER_ISSUED, issued.registration_id, contexts.ticket(issued))
+    else:  # its session moved: the new voucher comes with why, and which one it replaces
+        context = {**contexts.ticket(issued), "replaced_code": await projection.voucher_code(conn, issued.replaces)}
+        message = _message(event, kinds.VOUCHER_REISSUED, issued.registration_id, context)
+    await projection.record_voucher(conn, issued.voucher_id, issued.registration_id, issued.code, "issued", message)
 
 
 async def on_ticket_rejected(conn: asyncpg.Connection, event: CloudEvent, rejected: TicketRejected) -> None:
-    await _queue(conn, event, kinds.VOUCHER_REJECTED, rejected.registration_id, contexts.ticket(rejected))
+    await queue_message(
+        conn, _message(event, kinds.VOUCHER_REJECTED, rejected.registration_id, contexts.ticket(rejected))
+    )
 
 
 async def on_ticket_voided(conn: asyncpg.Connection, event: CloudEvent, voided: TicketVoided) -> None:
-    if not await projection.record_voucher(conn, voided.voucher_id, voided.registration_id, voided.code, "void"):
-        return
     if voided.replaced_by is not None:  # the replacing voucher's email says this one is no longer valid
-        await projection.drop_unsent_voucher_email(conn, voided.registration_id, voided.voucher_id)
+        if await projection.record_voucher(conn, voided.voucher_id, voided.registration_id, voided.code, "void"):
+            await projection.drop_unsent_voucher_email(conn, voided.registration_id, voided.voucher_id)
         return
-    await _queue(conn, event, kinds.VOUCHER_VOIDED, voided.registration_id, contexts.ticket(voided))
+    message = _message(event, kinds.VOUCHER_VOIDED, voided.registration_id, contexts.ticket(voided))
+    await projection.record_voucher(conn, voided.voucher_id, voided.registration_id, voided.code, "void", message)
 
 
-async def _queue(
-    conn: asyncpg.Connection, event: CloudEvent, kind: str, registration_id: uuid.UUID, context: dict[str, Any]
-) -> None:
+def _message(event: CloudEvent, kind: str, registration_id: uuid.UUID, context: dict[str, Any]) -> Outgoing:
     """One message caused by this event for one registration."""
-    await queue_message(
-        conn, cause=event.id, kind=kind, registration_id=registration_id, caused_at=event.time, context=context
-    )
+    return Outgoing(cause=event.id, kind=kind, registration_id=registration_id, caused_at=event.time, context=context)

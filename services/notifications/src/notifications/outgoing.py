@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,25 +29,43 @@ def reminder_cause(registration_id: uuid.UUID) -> str:
     return f"reminder/{registration_id}"
 
 
-async def queue_message(
-    conn: asyncpg.Connection,
-    *,
-    cause: str,
-    kind: str,
-    registration_id: uuid.UUID,
-    caused_at: datetime,
-    context: dict[str, Any],
-) -> None:
+_COLUMNS = "id, event_id, kind, registration_id, message_id, context, caused_at, traceparent"
+_ONCE_PER_CAUSE = "ON CONFLICT (event_id, kind) DO NOTHING"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to queue: what caused it, its kind, for whom, when, and what it says."""
+
+    cause: str
+    kind: str
+    registration_id: uuid.UUID
+    caused_at: datetime
+    context: dict[str, Any]
+
+    def row(self) -> tuple[Any, ...]:
+        """Its pending row's values, in the order of the columns queue_after names."""
+        return (
+            uuid.uuid4(),
+            self.cause,
+            self.kind,
+            self.registration_id,
+            message_id_for(self.cause, self.kind),
+            json.dumps(self.context),
+            self.caused_at,
+            current_traceparent(),  # the send continues the trace of the event that caused it
+        )
+
+
+def queue_after(news: str, first: int) -> str:
+    """A CTE queueing the message whose row is in parameters `first` on, once per row of the CTE `news`:
+    a projection's change and the message it causes in one statement."""
+    values = ", ".join(f"${n}" for n in range(first, first + 8))
+    return f"queued AS (INSERT INTO messages ({_COLUMNS}) SELECT {values} FROM {news} {_ONCE_PER_CAUSE})"
+
+
+async def queue_message(conn: asyncpg.Connection, message: Outgoing) -> None:
     """Record a pending message in the caller's transaction; a second call for the same cause does nothing."""
     await conn.execute(
-        "INSERT INTO messages (id, event_id, kind, registration_id, message_id, context, caused_at, traceparent)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id, kind) DO NOTHING",
-        uuid.uuid4(),
-        cause,
-        kind,
-        registration_id,
-        message_id_for(cause, kind),
-        json.dumps(context),
-        caused_at,
-        current_traceparent(),  # the send continues the trace of the event that caused it
+        f"INSERT INTO messages ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {_ONCE_PER_CAUSE}", *message.row()
     )

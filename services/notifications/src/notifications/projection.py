@@ -7,51 +7,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 from atelier_schemas import ScheduledSession
 from atelier_schemas.registration import RegistrationFacts
 
-
-@dataclass(frozen=True)
-class Booking:
-    """What a participant is told about their place in a session."""
-
-    code: str
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    room: str
-    sealed_manage_url: str | None = None  # opened only to write the email (manage_links)
-    calendar_sequence: int = 0
-
-    def context(self) -> dict[str, Any]:
-        """The facts as a message context (JSON)."""
-        return {
-            "code": self.code,
-            "title": self.title,
-            "starts_at": self.starts_at.isoformat(),
-            "ends_at": self.ends_at.isoformat(),
-            "room": self.room,
-            "sealed_manage_url": self.sealed_manage_url,
-            "calendar_sequence": self.calendar_sequence,
-        }
-
-    @classmethod
-    def from_contact(cls, row: Mapping[str, Any]) -> Booking:
-        return cls(
-            code=row["registration_code"],
-            title=row["session_title"],
-            starts_at=row["starts_at"],
-            ends_at=row["ends_at"],
-            room=row["room"],
-            sealed_manage_url=row["sealed_manage_url"],
-            calendar_sequence=row["calendar_sequence"],
-        )
+from .booking import Booking
+from .outgoing import Outgoing, queue_after
+from .reminders import schedule_after
 
 
 @dataclass(frozen=True)
@@ -107,13 +72,21 @@ async def booking_for(
 _LADDER = "coalesce(array_position(ARRAY['waitlisted', 'confirmed', 'cancelled'], {}), 0)"
 
 
-async def save_contact(conn: asyncpg.Connection, facts: RegistrationFacts, status: str, booking: Booking) -> bool:
-    """Record what the participant is told now; False when the registration is already at `status` or past it."""
+async def save_contact(
+    conn: asyncpg.Connection,
+    facts: RegistrationFacts,
+    status: str,
+    booking: Booking,
+    message: Outgoing,
+    reminder_due: datetime | None = None,
+) -> bool:
+    """Record what the participant is told now, and queue `message` (and a reminder due at `reminder_due`)
+    with it, in one statement; False, and nothing queued, when the registration is already at `status` or past it."""
     participant = facts.participant
     return bool(
         await conn.fetchval(
-            "INSERT INTO contacts (registration_id, name, email, language, registration_code, status, session_id,"
-            " session_title, starts_at, ends_at, room, sealed_manage_url, calendar_sequence)"
+            "WITH saved AS (INSERT INTO contacts (registration_id, name, email, language, registration_code, status,"
+            " session_id, session_title, starts_at, ends_at, room, sealed_manage_url, calendar_sequence)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
             " ON CONFLICT (registration_id) DO UPDATE SET name = excluded.name, email = excluded.email,"
             " language = excluded.language, registration_code = excluded.registration_code,"
@@ -121,7 +94,10 @@ async def save_contact(conn: asyncpg.Connection, facts: RegistrationFacts, statu
             " starts_at = excluded.starts_at, ends_at = excluded.ends_at, room = excluded.room,"
             " sealed_manage_url = excluded.sealed_manage_url, calendar_sequence = excluded.calendar_sequence,"
             " updated_at = now()"
-            f" WHERE {_LADDER.format('contacts.status')} < {_LADDER.format('excluded.status')} RETURNING true",
+            f" WHERE {_LADDER.format('contacts.status')} < {_LADDER.format('excluded.status')}"
+            " RETURNING registration_id),"
+            f" {queue_after('saved', 14)}, {schedule_after('saved', 22)}"
+            " SELECT EXISTS (SELECT FROM saved)",
             facts.registration_id,
             participant.name,
             str(participant.email),
@@ -135,6 +111,8 @@ async def save_contact(conn: asyncpg.Connection, facts: RegistrationFacts, statu
             booking.room,
             booking.sealed_manage_url,
             booking.calendar_sequence,
+            *message.row(),
+            reminder_due,
         )
     )
 
@@ -159,18 +137,30 @@ async def save_session(conn: asyncpg.Connection, session: ScheduledSession, chan
 
 
 async def record_voucher(
-    conn: asyncpg.Connection, voucher_id: uuid.UUID, registration_id: uuid.UUID, code: str, status: str
+    conn: asyncpg.Connection,
+    voucher_id: uuid.UUID,
+    registration_id: uuid.UUID,
+    code: str,
+    status: str,
+    message: Outgoing | None = None,
 ) -> bool:
-    """Note the voucher `issued` or `void`; False when that is no news: heard of already, or void for good."""
+    """Note the voucher `issued` or `void`, and queue `message` with it; False, and nothing queued, when that
+    is no news: heard of already, or void for good."""
+    noted = (
+        "INSERT INTO vouchers (voucher_id, registration_id, code, status) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (voucher_id) DO UPDATE SET status = 'void'"
+        " WHERE excluded.status = 'void' AND vouchers.status <> 'void' RETURNING true AS news"
+    )
+    if message is None:
+        return bool(await conn.fetchval(noted, voucher_id, registration_id, code, status))
     return bool(
         await conn.fetchval(
-            "INSERT INTO vouchers (voucher_id, registration_id, code, status) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (voucher_id) DO UPDATE SET status = 'void'"
-            " WHERE excluded.status = 'void' AND vouchers.status <> 'void' RETURNING true",
+            f"WITH noted AS ({noted}), {queue_after('noted', 5)} SELECT EXISTS (SELECT FROM noted)",
             voucher_id,
             registration_id,
             code,
             status,
+            *message.row(),
         )
     )
 

@@ -17,25 +17,27 @@ import structlog
 from atelier_platform.runtime import Runtime
 
 from . import contexts, kinds
-from .outgoing import queue_message, reminder_cause
-from .projection import Booking
+from .booking import Booking
+from .outgoing import Outgoing, queue_message, reminder_cause
 
 log = structlog.get_logger(__name__)
 
 BATCH = 100
 
 
-async def schedule(
-    conn: asyncpg.Connection, registration_id: uuid.UUID, starts_at: datetime, before: timedelta, decided_at: datetime
-) -> None:
-    due_at = starts_at - before
-    if due_at <= decided_at:
-        return
-    await conn.execute(
-        "INSERT INTO reminders (registration_id, due_at) VALUES ($1, $2) ON CONFLICT (registration_id)"
-        " DO UPDATE SET due_at = excluded.due_at, updated_at = now() WHERE reminders.status = 'scheduled'",
-        registration_id,
-        due_at,
+def due_at(starts_at: datetime, before: timedelta, decided_at: datetime) -> datetime | None:
+    """When the reminder of a seat decided at `decided_at` is due; None when the session is too near for one."""
+    due = starts_at - before
+    return due if due > decided_at else None
+
+
+def schedule_after(news: str, due: int) -> str:
+    """A CTE scheduling, for each registration the CTE `news` returned, its reminder at the time in parameter
+    `due` (none when NULL); a reminder already sent or cancelled stays so."""
+    return (
+        f"reminded AS (INSERT INTO reminders (registration_id, due_at) SELECT registration_id, ${due} FROM {news}"
+        f" WHERE ${due}::timestamptz IS NOT NULL ON CONFLICT (registration_id)"
+        " DO UPDATE SET due_at = excluded.due_at, updated_at = now() WHERE reminders.status = 'scheduled')"
     )
 
 
@@ -110,11 +112,13 @@ class ReminderScheduler:
                     outcome = "queued"
                     await queue_message(
                         conn,
-                        cause=reminder_cause(row["registration_id"]),
-                        kind=kinds.REMINDER,
-                        registration_id=row["registration_id"],
-                        caused_at=now,
-                        context=contexts.seat(Booking.from_contact(row)),
+                        Outgoing(
+                            cause=reminder_cause(row["registration_id"]),
+                            kind=kinds.REMINDER,
+                            registration_id=row["registration_id"],
+                            caused_at=now,
+                            context=contexts.seat(Booking.from_contact(row)),
+                        ),
                     )
                     queued += 1
                 await conn.execute(
