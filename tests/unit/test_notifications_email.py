@@ -88,6 +88,33 @@ def test_a_session_change_updates_the_same_calendar_entry_with_a_higher_sequence
     assert changed.decoded("dtstart") == moved.starts_at
 
 
+def test_two_participants_of_one_session_each_get_an_entry_of_their_own():
+    """The session's lines are written once and shared; each participant's own lines are not."""
+    others = [(uuid.uuid4(), f"https://atelier.brussels/r/{n}#token=t{n}", n) for n in range(2)]
+    entries = []
+    for registration_id, link, sequence in others:
+        row = {
+            "kind": kinds.REGISTRATION_CONFIRMED,
+            "message_id": message_id_for(f"event-{sequence}", kinds.REGISTRATION_CONFIRMED),
+            "registration_id": registration_id,
+            "context": json.dumps(
+                contexts.seat(replace(BOOKING, sealed_manage_url=sealed_for_tests(link), calendar_sequence=sequence))
+            ),
+            "created_at": datetime(2027, 1, 2, 12, sequence, tzinfo=UTC),
+            "name": "Lena Peeters",
+            "email": "lena@example.be",
+            "language": "en",
+        }
+        raw = wire_bytes(build_email(as_delivered(row), sender="Atelier <hello@atelier.brussels>"))
+        entries.append(only_event(calendar_entries(email.message_from_bytes(raw, policy=email.policy.default))[0]))
+    for event, (registration_id, link, sequence) in zip(entries, others, strict=True):
+        assert str(event["uid"]) == f"{registration_id}@atelier.brussels"
+        assert str(event["url"]) == link
+        assert event.decoded("sequence") == sequence
+        assert event.decoded("dtstamp") == datetime(2027, 1, 2, 12, sequence, tzinfo=UTC)
+        assert event.decoded("dtstart") == BOOKING.starts_at and str(event["summary"]) == BOOKING.title
+
+
 def test_messages_without_a_seat_carry_no_calendar_entry():
     assert calendar_entries(sent(kinds.REGISTRATION_WAITLISTED, contexts.waitlisted(BOOKING, 2))) == []
     assert calendar_entries(sent(kinds.REMINDER, contexts.seat(BOOKING))) == []
