@@ -37,8 +37,9 @@ from atelier_devkit.databases import notifications_database
 from atelier_devkit.handling import handle
 from atelier_devkit.notifications_process import NotificationsProcess
 from atelier_devkit.publishing import publish
-from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
+from atelier_devkit.smtp_server import RecordingSmtpServer
 from atelier_devkit.stack.infra import ensure_infra
+from atelier_devkit.stack.processes import free_port
 from atelier_devkit.waiting import eventually
 from atelier_platform import sealed
 from notifications import qr

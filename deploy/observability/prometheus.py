@@ -9,21 +9,15 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+from atelier_devkit.stack.processes import free_port
 
 ALERTS = Path(__file__).resolve().parent / "alerts.yml"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -41,7 +35,7 @@ def running(services: dict[str, str], workdir: Path) -> Iterator[str]:
     }
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "prometheus.yml").write_text(json.dumps(config))  # JSON is YAML
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     with (workdir / "prometheus.log").open("w") as log:
         process = subprocess.Popen(
             [

@@ -11,7 +11,8 @@ from atelier_devkit.api import unique_email
 from atelier_devkit.databases import notifications_database
 from atelier_devkit.notifications_process import NotificationsProcess
 from atelier_devkit.publishing import publish
-from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
+from atelier_devkit.smtp_server import RecordingSmtpServer
+from atelier_devkit.stack.processes import free_port
 from atelier_devkit.waiting import eventually
 from notifications import kinds
 from notifications.outgoing import message_id_for, reminder_cause

@@ -12,7 +12,8 @@ from atelier_devkit.databases import notifications_database
 from atelier_devkit.kafka import headers_of, payload, wait_for_records
 from atelier_devkit.notifications_process import NotificationsProcess
 from atelier_devkit.publishing import publish
-from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
+from atelier_devkit.smtp_server import RecordingSmtpServer
+from atelier_devkit.stack.processes import free_port
 from atelier_devkit.waiting import eventually
 from atelier_schemas.topics import NOTIFICATIONS_EVENTS
 from notifications import kinds

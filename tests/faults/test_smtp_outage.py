@@ -20,7 +20,8 @@ from atelier_devkit.kafka import headers_of, payload
 from atelier_devkit.notification_events import confirmed
 from atelier_devkit.notifications_process import NotificationsProcess
 from atelier_devkit.publishing import publish
-from atelier_devkit.smtp_server import HOST, free_port
+from atelier_devkit.smtp_server import HOST
+from atelier_devkit.stack.processes import free_port
 from atelier_devkit.waiting import eventually
 from atelier_schemas import NotificationFailed
 from atelier_schemas.topics import NOTIFICATIONS_EVENTS

@@ -13,7 +13,8 @@ from atelier_devkit import notification_events as events
 from atelier_devkit.api import unique_email
 from atelier_devkit.databases import notifications_database
 from atelier_devkit.handling import handle
-from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
+from atelier_devkit.smtp_server import RecordingSmtpServer
+from atelier_devkit.stack.processes import free_port
 from notifications.delivery import Deliverer, requeue_failed
 from notifications.handlers import handlers
 from support.delivery import deliver_all, delivery_settings

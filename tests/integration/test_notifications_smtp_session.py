@@ -9,7 +9,8 @@ import aiosmtplib
 import pytest
 import trustme
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
+from atelier_devkit.smtp_server import RecordingSmtpServer
+from atelier_devkit.stack.processes import free_port
 from notifications.config import Settings
 from notifications.smtp import Mailer, ServerUnavailable, is_permanent
 from support.links import TEST_MANAGE_LINK_KEY

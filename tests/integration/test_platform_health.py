@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 from atelier_devkit.databases import fresh_database
-from atelier_devkit.smtp_server import free_port
+from atelier_devkit.stack.processes import free_port
 from atelier_devkit.waiting import eventually
 from atelier_platform.db import create_pool, migrate
 from atelier_platform.http import add_health_routes

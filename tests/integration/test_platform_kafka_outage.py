@@ -14,7 +14,7 @@ import httpx
 import pytest
 from atelier_devkit.databases import fresh_database
 from atelier_devkit.kafka import payload, wait_for_records
-from atelier_devkit.smtp_server import free_port
+from atelier_devkit.stack.processes import free_port
 from atelier_devkit.waiting import eventually
 from atelier_platform import outbox
 from atelier_platform.db import create_pool, migrate

@@ -16,7 +16,8 @@ from atelier_devkit.api import unique_email
 from atelier_devkit.databases import notifications_database
 from atelier_devkit.kafka import cloud_event
 from atelier_devkit.registration_events import ANTWERPEN_CENTRAAL
-from atelier_devkit.smtp_server import RecordingSmtpServer, free_port
+from atelier_devkit.smtp_server import RecordingSmtpServer
+from atelier_devkit.stack.processes import free_port
 from atelier_schemas import CloudEvent, parse
 from notifications.handlers import handlers
 from support.delivery import deliver_all

@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from atelier_devkit.smtp_server import free_port
+from atelier_devkit.stack.processes import free_port
 
 
 def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:

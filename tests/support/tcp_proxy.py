@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from atelier_devkit.smtp_server import free_port
+from atelier_devkit.stack.processes import free_port
 
 
 class TcpProxy:

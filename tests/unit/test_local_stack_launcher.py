@@ -3,6 +3,7 @@ second copy beside a live one, and a restart keeps the previous log."""
 
 from __future__ import annotations
 
+import socket
 import sys
 import time
 import uuid
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from atelier_devkit.stack.processes import (
+    EPHEMERAL_RANGE,
+    free_port,
     is_running,
     previous_log,
     reap,
@@ -86,3 +89,14 @@ def test_a_restarted_process_keeps_the_previous_log_beside_its_new_one(tmp_path:
 
     assert log.read_text().strip() == "second run"
     assert previous_log(log).read_text().strip() == "first run: crashed"
+
+
+def test_a_free_port_for_a_server_lies_below_the_ports_of_outgoing_connections():
+    """Any connection opened meanwhile could take a port of that range before the server binds it."""
+    first_ephemeral = int(EPHEMERAL_RANGE.read_text().split()[0])
+    ports = {free_port() for _ in range(20)}
+    assert all(port < first_ephemeral for port in ports)
+    for port in ports:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
+            sock.bind(("127.0.0.1", port))  # nothing listens there

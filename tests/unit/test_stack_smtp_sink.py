@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from atelier_devkit.smtp_server import HOST, free_port
-from atelier_devkit.stack.processes import wait_until
+from atelier_devkit.smtp_server import HOST
+from atelier_devkit.stack.processes import free_port, wait_until
 from atelier_devkit.stack.smtp import smtp_answers
 
 RAW = (

@@ -20,7 +20,7 @@ from atelier_platform.topics import ensure_topics
 from atelier_schemas.topics import CATALOG_EVENTS, REGISTRATION_EVENTS, TICKETING_EVENTS
 
 from .kafka import partition_count
-from .smtp_server import free_port
+from .stack.processes import free_port
 from .waiting import answers_consuming
 
 TOPICS = (REGISTRATION_EVENTS, CATALOG_EVENTS, TICKETING_EVENTS)

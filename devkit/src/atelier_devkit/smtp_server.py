@@ -30,12 +30,6 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 HOST = "127.0.0.1"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 class _Recorder:
     def __init__(self, refused: set[str], busy: set[str], cut: set[str]) -> None:
         self.refused = refused

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -32,11 +33,24 @@ Recorded = tuple[str, int | None, str]
 # --- ports -----------------------------------------------------------------
 
 
+# Ports for our servers come from below the range the kernel hands out to outgoing connections: a
+# port from that range, free when chosen, could be taken by any connection opened before the server
+# binds it (a Kafka broker, a second or two into its start, found its port in use so).
+LISTENING_PORTS_FROM = 20000
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A port nothing listens on, outside the range of outgoing connections' ports where there is room."""
+    first_ephemeral = int(EPHEMERAL_RANGE.read_text().split()[0]) if EPHEMERAL_RANGE.exists() else 32768
+    candidates = range(LISTENING_PORTS_FROM, first_ephemeral)
+    for port in random.sample(candidates, min(len(candidates), 100)):
+        if port_is_free(port):
+            return port
+    with socket.socket() as sock:  # no room below that range: any free port
         sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        chosen: int = sock.getsockname()[1]
+        return chosen
 
 
 def port_is_free(port: int) -> bool:
