@@ -41,7 +41,7 @@ def session_entry(
     own.add("dtstamp", stamp)
     if url:
         own.add("url", url)
-    lines = own.to_ical().decode().removeprefix(_BEGIN).removesuffix(_END)
+    lines: str = own.to_ical().decode().removeprefix(_BEGIN).removesuffix(_END)
     before, after = session_calendar(title, starts_at, ends_at, location, organizer, cancelled)
     return before + lines + after
 
