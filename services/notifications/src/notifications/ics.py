@@ -16,6 +16,7 @@ from icalendar import Calendar, Event, Timezone
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 PRODID = "-//Atelier Brussels-Central//notifications//EN"
+_BEGIN, _END = "BEGIN:VEVENT\r\n", "END:VEVENT\r\n"
 
 
 def calendar_uid(registration_id: uuid.UUID | str) -> str:
@@ -44,9 +45,6 @@ def session_entry(
     lines: str = own.to_ical().decode().removeprefix(_BEGIN).removesuffix(_END)
     before, after = session_calendar(title, starts_at, ends_at, location, organizer, cancelled)
     return before + lines + after
-
-
-_BEGIN, _END = "BEGIN:VEVENT\r\n", "END:VEVENT\r\n"
 
 
 @functools.lru_cache(maxsize=1024)
