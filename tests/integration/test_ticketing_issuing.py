@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from atelier_devkit.kafka import cloud_event
 from atelier_devkit.registration_events import registration_events, session_on
+from atelier_platform import outbox
+from atelier_schemas import TicketIssued
 from support.ticketing import ISSUED, REJECTED, handled, published, published_types, running_ticketing, vouchers_of
-from ticketing.codes import normalise
+from ticketing import SOURCE, vouchers
+from ticketing.codes import new_voucher_code, normalise
 from ticketing.signing import verify_qr_payload
 
 
@@ -63,3 +68,32 @@ async def test_a_voucher_asked_for_without_an_origin_is_refused_with_its_reason(
     await ticketing.deliver(cloud_event(story["confirmed"]))
     [rejected] = await published(ticketing.pool, story["confirmed"].registration_id, REJECTED)
     assert (rejected["reason"], rejected["origin_station_id"]) == ("no_origin_station", None)
+
+
+async def test_a_voucher_that_loses_to_the_registrations_first_is_neither_kept_nor_announced(ticketing):
+    # The unique index is the last line, behind the registration's lock: the insert that finds a first voucher
+    # there appends no TicketIssued, though the statement carries one.
+    registration_id, session_id = uuid.uuid4(), uuid.uuid4()
+    first, second = (
+        TicketIssued(
+            voucher_id=uuid.uuid4(),
+            registration_id=registration_id,
+            code=new_voucher_code(),
+            valid_on=date(2027, 1, 13),
+            origin_station_id="008841004",
+            price_eur=Decimal("9.60"),
+            holder_name="Lena Peeters",
+            qr_payload="unsigned",
+        )
+        for _ in range(2)
+    )
+    async with ticketing.pool.acquire() as conn:
+        kept = [
+            await vouchers.insert(conn, voucher, session_id, announced=outbox.row_for(voucher, source=SOURCE))
+            for voucher in (first, second)
+        ]
+
+    assert kept == [True, False]
+    assert [v["id"] for v in await vouchers_of(ticketing.pool, registration_id)] == [first.voucher_id]
+    [issued] = await published(ticketing.pool, registration_id, ISSUED)
+    assert issued["voucher_id"] == str(first.voucher_id)

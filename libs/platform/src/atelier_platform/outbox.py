@@ -23,22 +23,40 @@ from .telemetry import relayed_headers, trace_headers
 
 log = structlog.get_logger(__name__)
 
-_INSERT = "INSERT INTO outbox (event_id, topic, key, headers, value) VALUES ($1, $2, $3, $4, $5)"
+_COLUMNS = "event_id, topic, key, headers, value"
+_INSERT = f"INSERT INTO outbox ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
+
+Row = tuple[str, str, str, str, bytes]  # event_id, topic, key, headers (JSON), value
 
 
-def _row(
-    message: Message, source: str, correlation: str | None = None, traceparent: str | None = None
-) -> tuple[str, str, str, str, bytes]:
+def row_for(message: Message, *, source: str, correlation: str | None = None, traceparent: str | None = None) -> Row:
+    """The outbox row recording `message`, for `append_after`."""
     event = to_cloud_event(message, source=source, correlation_id=correlation or correlation_id.get())
     headers, value = event.to_kafka()
     return event.id, message.TOPIC, message.key(), json.dumps({**headers, **trace_headers(traceparent)}), value
 
 
+def append_after(first: int, when: str = "true") -> str:
+    """A CTE appending rows, in their order, when `when` holds: a change and the events it causes in one
+    statement. The rows are five arrays, parameters `first` to `first + 4` (see `columns`)."""
+    event_id, topic, key, headers, value = (f"${n}" for n in range(first, first + 5))
+    return (
+        f"appended AS (INSERT INTO outbox ({_COLUMNS}) SELECT r.event_id, r.topic, r.key, r.headers, r.value"
+        f" FROM unnest({event_id}::text[], {topic}::text[], {key}::text[], {headers}::jsonb[], {value}::bytea[])"
+        f" WITH ORDINALITY AS r(event_id, topic, key, headers, value, n) WHERE {when} ORDER BY r.n)"
+    )
+
+
+def columns(rows: Sequence[Row]) -> list[list[Any]]:
+    """The rows as the five arrays `append_after` takes."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(5)]
+
+
 async def append(conn: asyncpg.Connection, message: Message, *, source: str) -> str:
     """Record `message` for publication; call inside the transaction that changed the state."""
-    row = _row(message, source)
-    await conn.execute(_INSERT, *row)
-    return row[0]
+    appended = row_for(message, source=source)
+    await conn.execute(_INSERT, *appended)
+    return appended[0]
 
 
 async def append_many(
@@ -49,16 +67,17 @@ async def append_many(
     correlation_ids: list[str | None] | None = None,
     traceparents: list[str | None] | None = None,
 ) -> None:
-    """`append` for many messages in one round trip, in this order.
+    """`append` for many messages in one statement, in this order.
 
     `correlation_ids` and `traceparents` (one per message) when the messages answer different requests.
     """
     correlations = correlation_ids or [None] * len(messages)
     traces = traceparents or [None] * len(messages)
-    await conn.executemany(
-        _INSERT,
-        [_row(m, source, c, t) for m, c, t in zip(messages, correlations, traces, strict=True)],
-    )
+    rows = [
+        row_for(m, source=source, correlation=c, traceparent=t)
+        for m, c, t in zip(messages, correlations, traces, strict=True)
+    ]
+    await conn.execute(f"WITH {append_after(1)} SELECT", *columns(rows))
 
 
 _LEASE = """

@@ -67,19 +67,23 @@ LIMIT $1
 FOR UPDATE OF m SKIP LOCKED
 """
 
-# One statement for a round's outcomes. `retry_in` NULL keeps the due time; a message still pending keeps its subject.
-RECORD = """
-UPDATE messages m SET
-    status = o.status,
-    attempts = o.attempts,
-    last_error = o.last_error,
-    subject = CASE WHEN o.status = 'pending' THEN m.subject ELSE o.subject END,
-    next_attempt_at = CASE WHEN o.retry_in IS NULL THEN m.next_attempt_at
-                           ELSE now() + make_interval(secs => o.retry_in) END,
-    sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE m.sent_at END
-FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::float8[])
-     AS o(id, status, attempts, last_error, subject, retry_in)
-WHERE m.id = o.id
+# One statement for a round's outcomes and the events announcing them. `retry_in` NULL keeps the due time;
+# a message still pending keeps its subject.
+RECORD = f"""
+WITH recorded AS (
+    UPDATE messages m SET
+        status = o.status,
+        attempts = o.attempts,
+        last_error = o.last_error,
+        subject = CASE WHEN o.status = 'pending' THEN m.subject ELSE o.subject END,
+        next_attempt_at = CASE WHEN o.retry_in IS NULL THEN m.next_attempt_at
+                               ELSE now() + make_interval(secs => o.retry_in) END,
+        sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE m.sent_at END
+    FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::float8[])
+         AS o(id, status, attempts, last_error, subject, retry_in)
+    WHERE m.id = o.id),
+{outbox.append_after(7)}
+SELECT
 """
 
 # Statistics taken while the queue was short (a young table, or a quiet hour) make Postgres read every
@@ -290,7 +294,12 @@ class Deliverer:
         return Outcome("sent", attempts, subject=subject, event=event, traceparent=traceparent)
 
     async def _record(self, conn: asyncpg.Connection, outcomes: list[tuple[Mapping[str, Any], Outcome]]) -> None:
-        """Every outcome of the round in one statement, and their events in one more."""
+        """Every outcome of the round and the events announcing them, in one statement."""
+        announced = [
+            outbox.row_for(o.event, source=SOURCE, traceparent=o.traceparent)
+            for _, o in outcomes
+            if o.event is not None
+        ]
         await conn.execute(
             RECORD,
             [row["id"] for row, _ in outcomes],
@@ -299,13 +308,7 @@ class Deliverer:
             [o.error for _, o in outcomes],
             [o.subject for _, o in outcomes],
             [o.retry_in for _, o in outcomes],
-        )
-        announced = [o for _, o in outcomes if o.event is not None]
-        await outbox.append_many(
-            conn,
-            [o.event for o in announced if o.event is not None],
-            source=SOURCE,
-            traceparents=[o.traceparent for o in announced],
+            *outbox.columns(announced),
         )
 
     def _paused(self, row: Mapping[str, Any], error: str) -> Outcome:

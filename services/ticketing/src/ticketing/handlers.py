@@ -120,8 +120,7 @@ async def _issue_voucher(
         holder_name=admitted.participant.name,
         price_eur=price,
     )
-    if await vouchers.insert(conn, voucher, session_id):
-        await outbox.append(conn, voucher, source=SOURCE)
+    if await vouchers.insert(conn, voucher, session_id, announced=outbox.row_for(voucher, source=SOURCE)):
         VOUCHERS.labels("issued").inc()
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Literal
 
 import asyncpg
-from atelier_platform import locks
+from atelier_platform import locks, outbox
 from atelier_schemas import TicketIssued
 
 from .stations import Station
@@ -84,18 +84,25 @@ async def record_cancellation(conn: asyncpg.Connection, registration_id: uuid.UU
     )
 
 
-async def insert(conn: asyncpg.Connection, voucher: TicketIssued, session_id: uuid.UUID) -> bool:
+async def insert(
+    conn: asyncpg.Connection, voucher: TicketIssued, session_id: uuid.UUID, announced: outbox.Row | None = None
+) -> bool:
     """False when the registration already has its first voucher: the unique index is the last line.
+    `announced`, the voucher's outbox row, is appended by the same statement when the voucher is new.
 
     A replacement is made under the registration's lock, right after voiding the voucher it replaces;
     a second one would break `replaces`' unique constraint, and that is a bug, not a duplicate.
     """
     on_conflict = " ON CONFLICT (registration_id) WHERE replaces IS NULL DO NOTHING" if voucher.replaces is None else ""
+    issued = (
+        "issued AS (INSERT INTO vouchers (id, registration_id, code, holder_name, origin_station_id, origin_name_fr,"
+        " origin_name_nl, valid_on, price_eur, status, session_id, replaces)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued', $10, $11)" + on_conflict + " RETURNING true)"
+    )
     return bool(
         await conn.fetchval(
-            "INSERT INTO vouchers (id, registration_id, code, holder_name, origin_station_id, origin_name_fr,"
-            " origin_name_nl, valid_on, price_eur, status, session_id, replaces)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued', $10, $11)" + on_conflict + " RETURNING true",
+            f"WITH {issued}, {outbox.append_after(12, when='EXISTS (SELECT FROM issued)')}"
+            " SELECT EXISTS (SELECT FROM issued)",
             voucher.voucher_id,
             voucher.registration_id,
             voucher.code,
@@ -107,6 +114,7 @@ async def insert(conn: asyncpg.Connection, voucher: TicketIssued, session_id: uu
             voucher.price_eur,
             session_id,
             voucher.replaces,
+            *outbox.columns([announced] if announced is not None else []),
         )
     )
 
