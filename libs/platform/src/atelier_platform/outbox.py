@@ -36,19 +36,30 @@ def row_for(message: Message, *, source: str, correlation: str | None = None, tr
     return event.id, message.TOPIC, message.key(), json.dumps({**headers, **trace_headers(traceparent)}), value
 
 
-def append_after(first: int, when: str = "true") -> str:
-    """A CTE appending rows, in their order, when `when` holds: a change and the events it causes in one
-    statement. The rows are five arrays, parameters `first` to `first + 4` (see `columns`)."""
+def append_after(first: int, when: str) -> str:
+    """A CTE appending one row when `when` holds: a change and the event it causes in one statement.
+    The row is parameters `first` to `first + 4` (a `row_for`)."""
+    event_id, topic, key, headers, value = (f"${n}" for n in range(first, first + 5))
+    return (
+        f"appended AS (INSERT INTO outbox ({_COLUMNS})"
+        f" SELECT {event_id}::text, {topic}::text, {key}::text, {headers}::jsonb, {value}::bytea WHERE {when})"
+    )
+
+
+def append_all_after(first: int) -> str:
+    """A CTE appending rows in their order: a change and the events it causes in one statement. The rows
+    are five arrays, parameters `first` to `first + 4` (see `columns`). For one row, `append_after`
+    costs less; for rows with nothing else to write, `append_many`."""
     event_id, topic, key, headers, value = (f"${n}" for n in range(first, first + 5))
     return (
         f"appended AS (INSERT INTO outbox ({_COLUMNS}) SELECT r.event_id, r.topic, r.key, r.headers, r.value"
         f" FROM unnest({event_id}::text[], {topic}::text[], {key}::text[], {headers}::jsonb[], {value}::bytea[])"
-        f" WITH ORDINALITY AS r(event_id, topic, key, headers, value, n) WHERE {when} ORDER BY r.n)"
+        " WITH ORDINALITY AS r(event_id, topic, key, headers, value, n) ORDER BY r.n)"
     )
 
 
 def columns(rows: Sequence[Row]) -> list[list[Any]]:
-    """The rows as the five arrays `append_after` takes."""
+    """The rows as the five arrays `append_all_after` takes."""
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(5)]
 
 
@@ -67,17 +78,19 @@ async def append_many(
     correlation_ids: list[str | None] | None = None,
     traceparents: list[str | None] | None = None,
 ) -> None:
-    """`append` for many messages in one statement, in this order.
+    """`append` for many messages in one round trip, in this order.
 
     `correlation_ids` and `traceparents` (one per message) when the messages answer different requests.
     """
     correlations = correlation_ids or [None] * len(messages)
     traces = traceparents or [None] * len(messages)
-    rows = [
-        row_for(m, source=source, correlation=c, traceparent=t)
-        for m, c, t in zip(messages, correlations, traces, strict=True)
-    ]
-    await conn.execute(f"WITH {append_after(1)} SELECT", *columns(rows))
+    await conn.executemany(
+        _INSERT,
+        [
+            row_for(m, source=source, correlation=c, traceparent=t)
+            for m, c, t in zip(messages, correlations, traces, strict=True)
+        ],
+    )
 
 
 _LEASE = """

@@ -82,7 +82,7 @@ WITH recorded AS (
     FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::float8[])
          AS o(id, status, attempts, last_error, subject, retry_in)
     WHERE m.id = o.id),
-{outbox.append_after(7)}
+{outbox.append_all_after(7)}
 SELECT
 """
 

@@ -168,7 +168,6 @@ async def on_session_changed(
             replaces=old["id"],
             reason="session_moved",
         )
-        await vouchers.insert(conn, new, session.session_id)
         voided = TicketVoided(
             voucher_id=old["id"],
             registration_id=registration_id,
@@ -176,8 +175,8 @@ async def on_session_changed(
             reason="session_moved",
             replaced_by=new.voucher_id,
         )
-        await outbox.append(conn, voided, source=SOURCE)
-        await outbox.append(conn, new, source=SOURCE)
+        await outbox.append(conn, voided, source=SOURCE)  # before the new voucher's TicketIssued
+        await vouchers.insert(conn, new, session.session_id, announced=outbox.row_for(new, source=SOURCE))
         VOUCHERS.labels("voided").inc()
         VOUCHERS.labels("issued").inc()
         log.info("voucher moved with its session", registration_id=str(registration_id))

@@ -84,11 +84,10 @@ async def record_cancellation(conn: asyncpg.Connection, registration_id: uuid.UU
     )
 
 
-async def insert(
-    conn: asyncpg.Connection, voucher: TicketIssued, session_id: uuid.UUID, announced: outbox.Row | None = None
-) -> bool:
+async def insert(conn: asyncpg.Connection, voucher: TicketIssued, session_id: uuid.UUID, announced: outbox.Row) -> bool:
     """False when the registration already has its first voucher: the unique index is the last line.
-    `announced`, the voucher's outbox row, is appended by the same statement when the voucher is new.
+    `announced`, the voucher's TicketIssued (`outbox.row_for`), is appended by the same statement when
+    the voucher is new.
 
     A replacement is made under the registration's lock, right after voiding the voucher it replaces;
     a second one would break `replaces`' unique constraint, and that is a bug, not a duplicate.
@@ -114,7 +113,7 @@ async def insert(
             voucher.price_eur,
             session_id,
             voucher.replaces,
-            *outbox.columns([announced] if announced is not None else []),
+            *announced,
         )
     )
 
