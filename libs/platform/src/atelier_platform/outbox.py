@@ -30,7 +30,7 @@ Row = tuple[str, str, str, str, bytes]  # event_id, topic, key, headers (JSON), 
 
 
 def row_for(message: Message, *, source: str, correlation: str | None = None, traceparent: str | None = None) -> Row:
-    """The outbox row recording `message`, for `append_after`."""
+    """The outbox row recording `message`: what `append_after` takes, and `columns` turns into arrays."""
     event = to_cloud_event(message, source=source, correlation_id=correlation or correlation_id.get())
     headers, value = event.to_kafka()
     return event.id, message.TOPIC, message.key(), json.dumps({**headers, **trace_headers(traceparent)}), value
