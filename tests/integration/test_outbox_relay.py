@@ -8,13 +8,14 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
+import asyncpg
 import pytest
 from atelier_devkit.databases import fresh_database
 from atelier_devkit.kafka import headers_of, payload, wait_for_records
 from atelier_devkit.stack.processes import free_port
 from atelier_devkit.waiting import eventually
 from atelier_platform import outbox
-from atelier_platform.db import create_pool, migrate
+from atelier_platform.db import create_pool, keep_session, migrate
 from atelier_platform.producer import MAX_REQUEST_SIZE, Producer
 from atelier_schemas import TicketIssued
 from atelier_schemas.topics import TICKETING_EVENTS
@@ -263,6 +264,42 @@ async def test_a_commit_in_a_process_without_the_lease_wakes_the_holder_at_once(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await other_pool.close()
+
+
+async def test_a_process_without_the_lease_wakes_the_holder_with_one_statement_while_it_trusts_the_lease_held(
+    infra, own_database, own_pool, producer
+):
+    registration_id, statements = uuid.uuid4(), []
+
+    async def recorded(conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(lambda logged: statements.append(logged.query))
+
+    # As another process of the service, its every statement recorded.
+    other_pool = await asyncpg.create_pool(own_database, init=recorded, reset=keep_session)  # no reset query, as ours
+    holder, other = outbox.OutboxRelay(own_pool, producer), outbox.OutboxRelay(other_pool, producer)
+    try:
+        await append_issued(own_pool, registration_id, range(0, 1))
+        assert await holder.relay_once() == 1
+
+        await append_issued(other_pool, registration_id, range(1, 2))
+        other.wake()
+        assert await other.relay_once() == 0  # finds the lease taken, wakes the holder
+        await append_issued(other_pool, registration_id, range(2, 3))
+        statements.clear()
+        other.wake()
+        assert await other.relay_once() == 0
+        assert statements == [outbox.WAKE_HOLDER]  # trusting the lease held, it did not look again
+
+        await asyncio.sleep(outbox.TRUST_TAKEN_SECONDS)
+        await append_issued(other_pool, registration_id, range(3, 4))
+        statements.clear()
+        other.wake()
+        assert await other.relay_once() == 0
+        assert outbox.UNSENT in statements  # trusted long enough: it looks, and could take a lease handed back
+        assert await holder.relay_once() == 3
+        assert await codes_on_kafka(infra, registration_id, 4) == ["CODE-0", "CODE-1", "CODE-2", "CODE-3"]
+    finally:
         await other_pool.close()
 
 

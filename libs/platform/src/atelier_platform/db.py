@@ -23,7 +23,7 @@ def migrate(database_url: str, service_migrations: Path) -> int:
     return len(pending)
 
 
-async def _keep_session(connection: asyncpg.Connection) -> None:
+async def keep_session(connection: asyncpg.Connection) -> None:
     """Nothing to reset: our code never changes session state (no SET, LISTEN or session-level
     locks; advisory locks are transaction-level). Skipping asyncpg's reset saves a round trip
     on every release, which on a busy machine is a good part of a request's cost."""
@@ -66,7 +66,7 @@ async def create_pool(database_url: str, max_size: int = 10, timeouts: PoolTimeo
         connect=None,
         setup=None,
         init=None,
-        reset=_keep_session,
+        reset=keep_session,
         loop=None,
         connection_class=asyncpg.Connection,
         record_class=asyncpg.Record,
