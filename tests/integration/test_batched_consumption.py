@@ -1,8 +1,10 @@
 """Batches through a consumer on real Kafka and Postgres: one transaction a batch, each key's order kept,
-a bad record dead-lettered alone, a half-handled batch applied once when it comes again."""
+a bad record dead-lettered alone, a half-handled batch applied once when it comes again, a trickle
+gathered while the broker holds the fetch."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -186,6 +188,44 @@ async def test_each_keys_order_is_kept_across_batches_and_only_the_bad_records_a
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 39  # written in the handlers' transactions
     assert sorted(r.value for r in await read_topic(bootstrap, dead_letter(topic))) == sorted(bad_values)
     assert max(consumer.sizes) > 1
+
+
+async def test_a_trickle_of_records_comes_in_few_batches_while_the_broker_holds_the_fetch(infra, pool, producer):
+    bootstrap = infra["KAFKA_BOOTSTRAP_SERVERS"]
+    topic, group = f"test.gather.{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    raw = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    registration_id = uuid.uuid4()
+    consumer = BatchSizes(group=group, pool=pool, producer=producer, handlers={RegistrationConfirmed: apply})
+    consumer.sizes = []
+    broker = create_broker(bootstrap)
+    subscribe(broker, [topic], group, lambda: consumer, gather_ms=2000)
+    try:
+        await admin.create_topics([NewTopic(topic, 1, 1)])
+        await raw.start()
+        await broker.start()
+
+        async def applied(count: int) -> bool:
+            return await pool.fetchval("SELECT count(*) FROM applied") == count
+
+        await send(raw, topic, confirmed(registration_id, "R-0"))
+        await raw.flush()
+        assert await eventually(lambda: applied(1), timeout=30, interval=0.1)  # the consumer has its partition
+        consumer.sizes.clear()
+        for n in range(1, 9):  # 0.1 s apart: a fetch answered at once would bring each alone
+            await send(raw, topic, confirmed(registration_id, f"R-{n}"))
+            await raw.flush()
+            await asyncio.sleep(0.1)
+        assert await eventually(lambda: applied(9), timeout=30, interval=0.1)
+    finally:
+        await broker.stop()
+        await raw.stop()
+        await admin.close()
+
+    assert (await codes_applied(pool))[str(registration_id)] == [f"R-{n}" for n in range(9)]
+    assert sum(consumer.sizes) == 8
+    assert len(consumer.sizes) <= 2  # eight records within the two seconds the broker may hold a fetch
 
 
 async def test_a_batch_of_a_hundred_events_is_applied_in_one_transaction(pool, producer):

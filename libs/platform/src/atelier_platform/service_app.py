@@ -62,7 +62,14 @@ def create_service_app(
     app = FastAPI(title=f"Atelier {name}", version=version, telemetry=FASTAPI_NATIVE_OFF)
     consumers: list[EventConsumer] = []  # the one EventConsumer, once the runtime is open
 
-    subscribe(broker, consumes.topics, consumes.group, lambda: consumers[0], settings.kafka_consumer_batch_max)
+    subscribe(
+        broker,
+        consumes.topics,
+        consumes.group,
+        lambda: consumers[0],
+        settings.kafka_consumer_batch_max,
+        gather_ms=settings.kafka_consumer_gather_ms,
+    )
 
     def start(runtime: Runtime) -> None:
         before_start(runtime)

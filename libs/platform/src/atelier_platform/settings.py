@@ -7,6 +7,7 @@ from .kafka_client import KafkaClientSettings
 from .ratelimit import Network, trusted_networks
 
 CONSUMER_BATCH_MAX = 500  # records a subscriber takes from Kafka at once, by default
+CONSUMER_GATHER_MS = 100  # how long the broker may hold a service's fetch for more records, by default
 
 
 class TrustedProxies(BaseSettings):
@@ -42,6 +43,13 @@ class ServiceSettings(KafkaClientSettings, TrustedProxies):
         le=10_000,
         validation_alias=AliasChoices("KAFKA_CONSUMER_BATCH_MAX"),
         description="Records a subscriber takes from Kafka at once, at most, and applies in one transaction",
+    )
+    kafka_consumer_gather_ms: int = Field(
+        default=CONSUMER_GATHER_MS,
+        ge=0,
+        le=1000,
+        validation_alias=AliasChoices("KAFKA_CONSUMER_GATHER_MS"),
+        description="How long the broker may hold a fetch while fewer than a hundred records wait (0: answer at once)",
     )
     host: str = "127.0.0.1"
     workers: int = Field(

@@ -16,6 +16,9 @@ from .offsets import HandledOffsets
 from .settings import CONSUMER_BATCH_MAX
 
 COMMIT_INTERVAL = 0.2  # seconds
+# A fetch held for gathering is answered as soon as this much waits: about a hundred of our events, a
+# backlog that needs no more gathering.
+GATHER_BYTES = 64 * 1024
 
 _offsets_of: weakref.WeakKeyDictionary[KafkaBroker, list[HandledOffsets]] = weakref.WeakKeyDictionary()
 
@@ -28,6 +31,7 @@ def subscribe(
     batch_max: int = CONSUMER_BATCH_MAX,
     *,
     commit_interval: float = COMMIT_INTERVAL,
+    gather_ms: int = 0,
 ) -> None:
     """Consume `topics` in `group`, through one Kafka consumer per process: at-least-once, a record's offset
     committed only after it was handled.
@@ -35,10 +39,13 @@ def subscribe(
     One consumer for all of a service's topics, not one per topic: each consumer fetches, heartbeats
     and commits on its own, and the broker answers each; one per topic cost about a sixth of the
     chain's CPU at a steady 100 registrations/s (the README's benchmarks). Kafka hands over what it
-    has fetched, up to `batch_max` records at once, without waiting for more; each partition's
-    records stay in order. Offsets are committed in batches (see offsets.HandledOffsets). A transient
-    failure that outlasts the retries seeks back to the batch's first record in each partition
-    (nack), so the batch is redelivered, not skipped.
+    has fetched, up to `batch_max` records at once; each partition's records stay in order. Without
+    `gather_ms` the broker answers a fetch as soon as one record is there, so a steady trickle comes
+    one record a batch; with it, the broker holds the fetch until `gather_ms` have passed or
+    `GATHER_BYTES` wait, and a batch's fixed costs (a fetch, a transaction, a publish) are shared by
+    the records of that time. Offsets are committed in batches (see offsets.HandledOffsets). A
+    transient failure that outlasts the retries seeks back to the batch's first record in each
+    partition (nack), so the batch is redelivered, not skipped.
     The AsyncAPI documents show each topic on its own: see asyncapi.declare_subscribers.
     """
     offsets = HandledOffsets(commit_interval)
@@ -72,6 +79,9 @@ def subscribe(
         auto_offset_reset="earliest",
         listener=offsets,  # commits what was handled before a partition is revoked
         include_in_schema=False,
+        # Without gathering, aiokafka's defaults: answered once a byte waits, held at most 500 ms if none does.
+        fetch_min_bytes=GATHER_BYTES if gather_ms else 1,
+        fetch_max_wait_ms=gather_ms or 500,
     )(handle)
 
 
