@@ -56,9 +56,7 @@ def around_batch() -> AroundBatch:
     @contextlib.asynccontextmanager
     async def around(conn: asyncpg.Connection, payloads: Sequence[Message]) -> AsyncIterator[None]:
         await session_dates.lock_sessions(conn, {s for p in payloads if (s := session_locked_by(p)) is not None})
-        await vouchers.lock_registrations(
-            conn, {r for p in payloads if (r := registration_locked_by(p)) is not None}
-        )
+        await vouchers.lock_registrations(conn, {r for p in payloads if (r := registration_locked_by(p)) is not None})
         async with late_events(conn, payloads):
             yield
 
