@@ -220,6 +220,7 @@ class ChunkedDataSMTP(SMTP):
         # The leading "\r\n" lets the first line lose its dot like every other.
         return bytes(data[: end + 2]).replace(b"\r\n.", b"\r\n")[2:], complete
 
+
 async def serve_maildir(host: str, port: int, maildir: Path) -> None:
     handler = MaildirWriter(maildir)
     server = await asyncio.get_running_loop().create_server(lambda: ChunkedDataSMTP(handler), host, port)
