@@ -1,5 +1,5 @@
 """The local stacks' SMTP sink: every email it accepts lands in the Maildir's new/ folder as it came, its
-DATA read in chunks to the same content as aiosmtpd's own reading, line by line."""
+DATA and addresses read as aiosmtpd itself reads them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from aiosmtpd.smtp import SMTP
-from atelier_devkit.smtp_server import HOST, ChunkedDataSMTP
+from atelier_devkit.smtp_server import HOST, SinkSMTP
 from atelier_devkit.stack.processes import free_port, wait_until
 from atelier_devkit.stack.smtp import smtp_answers
 
@@ -98,7 +98,7 @@ DATA_AS_SENT = [
 
 async def test_chunked_data_hands_over_what_aiosmtpd_reading_line_by_line_does_and_replies_alike():
     line_by_line, chunked = _Kept(), _Kept()
-    servers = [await _serve(SMTP, line_by_line), await _serve(ChunkedDataSMTP, chunked)]
+    servers = [await _serve(SMTP, line_by_line), await _serve(SinkSMTP, chunked)]
     try:
         ports = [server.sockets[0].getsockname()[1] for server in servers]
         for pieces in DATA_AS_SENT:
@@ -115,7 +115,7 @@ async def test_chunked_data_hands_over_what_aiosmtpd_reading_line_by_line_does_a
 
 async def test_chunked_data_past_the_size_limit_is_refused_and_the_session_goes_on():
     kept = _Kept()
-    server = await _serve(ChunkedDataSMTP, kept, data_size_limit=1000)
+    server = await _serve(SinkSMTP, kept, data_size_limit=1000)
     try:
         port = server.sockets[0].getsockname()[1]
         too_much = await _session(port, [b"x" * 990 + b"\r\n", b"y" * 990 + b"\r\n", b".\r\n"])
@@ -125,3 +125,33 @@ async def test_chunked_data_past_the_size_limit_is_refused_and_the_session_goes_
     assert too_much[-2:] == [b"552 Error: Too much mail data\r\n", b"221 Bye\r\n"]
     assert enough[-2:] == [b"250 OK\r\n", b"221 Bye\r\n"]
     assert kept.contents == [b"z" * 990 + b"\r\n"]
+
+
+# Plain forms the sink reads by pattern, with parameters, spaces and tabs; others aiosmtpd's parser reads.
+ADDRESSES = [
+    "<lena.peeters@example.be>",
+    "<lena.peeters@example.be> SIZE=6000",
+    " <a.b+c@d.e>  BODY=8BITMIME SMTPUTF8",
+    "\t<A@B.BE>\tX",
+    "<a@b>SIZE=1",
+    "<a@b> ",
+    "<a@b>\r\n",
+    "<a@b>>",
+    "<a@b>(comment) X",
+    "<a@b> (comment) X",
+    "<>",
+    '<"quoted x"@b>',
+    "a@b",
+    "<a@[127.0.0.1]>",
+    "<@route:a@b>",
+    "<a..b@c>",
+    "<a@b.>",
+    "<a b@c>",
+    "<a@b",
+    "<é@b>",
+]
+
+
+async def test_the_sink_reads_every_address_as_aiosmtpd_does():
+    sink, aiosmtpd = SinkSMTP(_Kept()), SMTP(_Kept())
+    assert [sink._getaddr(arg) for arg in ADDRESSES] == [aiosmtpd._getaddr(arg) for arg in ADDRESSES]
