@@ -63,8 +63,7 @@ async def _talk(port: int, pieces: list[bytes]) -> list[bytes]:
     reader, writer = await asyncio.open_connection(HOST, port)
     replies = [await reader.readline()]
     for command in (b"EHLO client.example", b"MAIL FROM:<hello@atelier.brussels>", b"RCPT TO:<lena@example.be>"):
-        command += b"\r\n"
-        writer.write(command)
+        writer.write(command + b"\r\n")
         while not (line := await reader.readline())[3:4] == b" ":
             pass
         replies.append(line)

@@ -177,8 +177,8 @@ _PLAIN_ADDRESS = re.compile(rf"[ \t]*<({_DOT_ATOM}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-
 
 
 class SinkSMTP(SMTP):
-    """aiosmtpd's server with two costs of the sink cut, each a third of its CPU per email; the sink shares
-    the machine with what `make bench` measures.
+    """aiosmtpd's server without the two costs that were two thirds of the sink's CPU per email: the sink
+    shares the machine with what `make bench` measures.
 
     DATA is read in whatever chunks arrive, up to the line holding a lone dot, instead of an await per
     line. The content is what aiosmtpd would hand over: CRLF line ends kept, a leading dot removed from
