@@ -15,9 +15,11 @@ import pytest
 import zxingcpp
 from aiosmtplib.email import flatten_message
 from atelier_devkit import notification_events as events
+from icalendar import Event
 from notifications import contexts, kinds
 from notifications.booking import Booking
 from notifications.compose import build_email
+from notifications.ics import session_entry
 from notifications.outgoing import message_id_for
 from notifications.qr import BORDER, MASK, SCALE, qr_png
 from notifications.smtp import wire_bytes
@@ -113,6 +115,33 @@ def test_two_participants_of_one_session_each_get_an_entry_of_their_own():
         assert event.decoded("sequence") == sequence
         assert event.decoded("dtstamp") == datetime(2027, 1, 2, 12, sequence, tzinfo=UTC)
         assert event.decoded("dtstart") == BOOKING.starts_at and str(event["summary"]) == BOOKING.title
+
+
+@pytest.mark.parametrize(
+    "url",
+    [None, LINK, "https://atelier.brussels/r/" + "0b9d-" * 30 + "#token=k3J9;a,b", "https://atelier.brussels/r/é"],
+)
+def test_a_participants_own_calendar_lines_are_those_icalendar_writes(url):
+    """Written line by line (see notifications.ics): the same as a whole icalendar event's, folded alike."""
+    stamp = datetime(2027, 1, 2, 12, 3, 4, 567, tzinfo=UTC)
+    reference = Event()
+    for name, value in (("dtstamp", stamp), ("uid", f"{REGISTRATION}@atelier.brussels"), ("sequence", 3), ("url", url)):
+        if value is not None:
+            reference.add(name, value)
+    expected = reference.to_ical().decode().removeprefix("BEGIN:VEVENT\r\n").removesuffix("END:VEVENT\r\n")
+    entry = session_entry(
+        registration_id=REGISTRATION,
+        sequence=3,
+        title=BOOKING.title,
+        starts_at=BOOKING.starts_at,
+        ends_at=BOOKING.ends_at,
+        location="Room 2",
+        url=url,
+        stamp=stamp,
+        organizer="hello@atelier.brussels",
+    )
+    assert entry.split("BEGIN:VEVENT\r\n")[1].startswith(expected)
+    assert entry.split("BEGIN:VEVENT\r\n")[1].removeprefix(expected).startswith("SUMMARY:SEO basics\r\n")
 
 
 def test_messages_without_a_seat_carry_no_calendar_entry():

@@ -13,10 +13,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone
+from icalendar.parser import foldline
+from icalendar.prop import vDDDTypes, vInt, vText, vUri
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 PRODID = "-//Atelier Brussels-Central//notifications//EN"
-_BEGIN, _END = "BEGIN:VEVENT\r\n", "END:VEVENT\r\n"
+_BEGIN = "BEGIN:VEVENT\r\n"
 
 
 def calendar_uid(registration_id: uuid.UUID | str) -> str:
@@ -36,13 +38,17 @@ def session_entry(
     organizer: str,
     cancelled: bool = False,
 ) -> str:
-    own = Event()  # this participant's lines; the session's are shared (see session_calendar)
-    own.add("uid", calendar_uid(registration_id))
-    own.add("sequence", sequence)
-    own.add("dtstamp", stamp)
+    # This participant's lines, in the order icalendar writes an event's; the session's are shared (see
+    # session_calendar). Each is written by its value type and folded: a whole Event written out took
+    # four fifths of the entry's CPU for these four lines.
+    own: list[tuple[str, vDDDTypes | vText | vInt | vUri]] = [
+        ("DTSTAMP", vDDDTypes(stamp)),
+        ("UID", vText(calendar_uid(registration_id))),
+        ("SEQUENCE", vInt(sequence)),
+    ]
     if url:
-        own.add("url", url)
-    lines: str = own.to_ical().decode().removeprefix(_BEGIN).removesuffix(_END)
+        own.append(("URL", vUri(url)))
+    lines = "".join(foldline(f"{name}:{value.to_ical().decode()}") + "\r\n" for name, value in own)
     before, after = session_calendar(title, starts_at, ends_at, location, organizer, cancelled)
     return before + lines + after
 
