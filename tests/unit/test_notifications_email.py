@@ -10,6 +10,8 @@ import secrets
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 
 import pytest
 import zxingcpp
@@ -215,15 +217,42 @@ def test_the_message_id_is_stable_for_one_cause_and_differs_between_causes():
     assert message_id_for("e-1", "voucher_issued") != message_id_for("e-1", "registration_confirmed")
 
 
+ISSUED = events.ticket_issued(REGISTRATION)
+EVERY_KIND = {
+    kinds.REGISTRATION_CONFIRMED: contexts.seat(BOOKING),
+    kinds.REGISTRATION_WAITLISTED: contexts.waitlisted(BOOKING, 3),
+    kinds.REGISTRATION_PROMOTED: contexts.seat(BOOKING),
+    kinds.REGISTRATION_CANCELLED: contexts.cancelled(BOOKING, None, "confirmed"),
+    kinds.REGISTRATION_CANCELLED_BY_ORGANISER: contexts.cancelled(BOOKING, "Trainer ill", "confirmed"),
+    kinds.SESSION_CHANGED: contexts.session_changed(
+        BOOKING, replace(BOOKING, starts_at=BOOKING.starts_at + timedelta(days=1), calendar_sequence=1)
+    ),
+    kinds.REMINDER: contexts.seat(BOOKING),
+    kinds.VOUCHER_ISSUED: contexts.ticket(ISSUED),
+    kinds.VOUCHER_REISSUED: {**contexts.ticket(ISSUED), "replaced_code": "OLD"},
+    kinds.VOUCHER_REJECTED: contexts.ticket(events.ticket_rejected(REGISTRATION)),
+    kinds.VOUCHER_VOIDED: contexts.ticket(events.ticket_voided(ISSUED)),
+}
+
+
 @pytest.mark.parametrize("language", ["fr", "nl", "en"])
 @pytest.mark.parametrize(
     "name", ["Lena Peeters", "Zoë Van den Bossche-D'Hondt", "Anne, Bob & Chloé " + "Verhoeven" * 8]
 )
 def test_the_bytes_on_the_wire_are_those_the_smtp_library_would_write(language, name):
-    """Headers that need no folding are written as they are: the bytes stay aiosmtplib's own."""
-    for kind, context in (
-        (kinds.REGISTRATION_CONFIRMED, contexts.seat(BOOKING)),
-        (kinds.VOUCHER_ISSUED, contexts.ticket(events.ticket_issued(REGISTRATION))),
-    ):
+    """Every kind, written part by part (see smtp.wire_bytes), is byte for byte what aiosmtplib would write."""
+    assert set(EVERY_KIND) == set(kinds.ALL)  # a new kind is checked too
+    for kind, context in EVERY_KIND.items():
         message = built(kind, context, language=language, name=name)
+        assert wire_bytes(message) == flatten_message(message, cte_type="7bit"), kind
+
+
+def test_a_message_not_of_our_making_goes_out_as_the_email_package_writes_it():
+    """Parts that are not base64, or a multipart with a preamble: the generator's bytes, not a guess."""
+    plain = MIMEText("From the start\r\nline two\n", "plain", "us-ascii")
+    base64_parts = [MIMEText("x", "plain", "utf-8"), MIMEText("<p>y</p>", "html", "utf-8")]
+    with_preamble = MIMEMultipart("mixed", boundary="b1", _subparts=base64_parts)
+    with_preamble.preamble = "This is a MIME message."
+    for message in (plain, MIMEMultipart("mixed", boundary="b2", _subparts=[*base64_parts, plain]), with_preamble):
         assert wire_bytes(message) == flatten_message(message, cte_type="7bit")
+    assert b"\n>From the start\n" in wire_bytes(plain)

@@ -38,24 +38,46 @@ class _Unfolded(Compat32):
 UNFOLDED = _Unfolded()
 
 
-class _WholeBase64(BytesGenerator):
-    """Writes a base64 body in one piece: the generator writes it line by line, each line encoded on its
-    own, a third of writing a message out. Base64 lines end in the newline the policy writes, and hold
-    no "From " to escape, so the bytes are the same."""
-
-    def _handle_text(self, msg: Message) -> None:
-        payload = msg.get_payload()
-        if msg.get("Content-Transfer-Encoding") == "base64" and isinstance(payload, str) and payload.isascii():
-            self._fp.write(payload.encode("ascii"))  # type: ignore[attr-defined]  # private in the stubs
-        else:
-            super()._handle_text(msg)  # type: ignore[misc]  # private in the stubs
-
-
 def wire_bytes(email: Message) -> bytes:
-    """The message as aiosmtplib would write it (compat32, 7-bit: every part of ours is base64)."""
-    with io.BytesIO() as out:
-        _WholeBase64(out, policy=UNFOLDED).flatten(email)
-        return out.getvalue()
+    """The message as aiosmtplib would write it (compat32, 7-bit: every part of ours is base64).
+
+    Ours (base64 leaves, in multiparts with a boundary and no preamble or epilogue) are written here:
+    each header through the policy, each body as it is. The email package's generator asked every part
+    for its content type again and again, and wrote each base64 body line by line. Any other message goes
+    through the generator; the bytes are the same.
+    """
+    out = bytearray()
+    try:
+        _write(email, out)
+    except _NotOurs:
+        with io.BytesIO() as written:
+            BytesGenerator(written, policy=UNFOLDED).flatten(email)
+            return written.getvalue()
+    return bytes(out)
+
+
+class _NotOurs(Exception):
+    """A part `_write` would not write as the generator does."""
+
+
+def _write(part: Message, out: bytearray) -> None:
+    for name, value in part.raw_items():
+        out += UNFOLDED.fold_binary(name, value)
+    out += b"\n"
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        boundary = part.get_boundary()
+        if not payload or boundary is None or part.preamble is not None or part.epilogue is not None:
+            raise _NotOurs
+        delimiter = f"--{boundary}".encode("ascii")
+        for n, subpart in enumerate(payload):
+            out += (b"\n" if n else b"") + delimiter + b"\n"
+            _write(subpart, out)
+        out += b"\n" + delimiter + b"--\n"
+    elif isinstance(payload, str) and payload.isascii() and part.get("Content-Transfer-Encoding") == "base64":
+        out += payload.encode("ascii")
+    else:
+        raise _NotOurs
 
 
 class ServerUnavailable(Exception):
