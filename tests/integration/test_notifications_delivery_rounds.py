@@ -1,6 +1,7 @@
 """Delivery rounds on real Postgres and a real SMTP server: kept-open connections, a pool that is
-never exceeded, connections kept through a lull shorter than the idle time, rounds side by side, a
-connection lost mid-round, a round cut before its commit, and two deliverers sharing one queue."""
+never exceeded, a round's share of messages over its connections, connections kept through a lull
+shorter than the idle time, rounds side by side, a connection lost mid-round, a round cut before its
+commit, and two deliverers sharing one queue."""
 
 from __future__ import annotations
 
@@ -65,6 +66,22 @@ async def test_a_burst_goes_out_over_the_pools_connections_each_carrying_several
     assert sum(carried.values()) == 12
     assert len(carried) <= 3  # never more connections than the pool has
     assert min(carried.values()) >= 2, carried  # each connection was kept open for the next messages
+
+
+async def test_a_round_claims_its_share_of_messages_and_sends_them_over_its_own_connections(pool, smtp):
+    address = unique_email()
+    registrations = await confirmations_to(pool, address, 10)
+    settings = delivery_settings(smtp.port, smtp_connections=2, messages_per_round=6)
+    mailers = MailerPool(settings)
+    try:
+        assert await Deliverer(settings).deliver_round(pool, mailers) == 6
+    finally:
+        await mailers.close()
+
+    assert sorted(await states(pool, registrations)) == [("pending", 0)] * 4 + [("sent", 1)] * 6
+    carried = smtp.connections_of(address)
+    assert len(carried) == 2 and sum(carried.values()) == 6  # three messages one after another on each
+    await deliver_all(pool, smtp.port)  # the queue empty again for the next test
 
 
 async def test_a_connection_is_opened_again_after_its_share_of_messages(pool, smtp):
@@ -137,21 +154,21 @@ class DiesBeforeItsCommit(Deliverer):
         raise ConnectionResetError("killed before the commit")
 
 
-async def test_a_round_cut_before_its_commit_sends_again_at_most_one_message_per_connection(pool, smtp):
+async def test_a_round_cut_before_its_commit_sends_again_at_most_the_messages_it_claimed(pool, smtp):
     address = unique_email()
     registrations = await confirmations_to(pool, address, 10)
-    settings = delivery_settings(smtp.port)  # the default pool
+    settings = delivery_settings(smtp.port)  # the default round
     dying, mailers = DiesBeforeItsCommit(settings), MailerPool(settings)
     with pytest.raises(ConnectionResetError):
         await dying.deliver_round(pool, mailers)
     mailers.drop()
-    assert len(smtp.to(address)) == settings.smtp_connections == 4  # one per connection, sent but not recorded
+    assert len(smtp.to(address)) == settings.messages_per_round == 8  # sent but not recorded
 
     await deliver_all(pool, smtp.port)
 
     assert await states(pool, registrations) == [("sent", 1)] * 10
     copies = collections.Counter(str(m["Message-ID"]) for m in smtp.to(address))
-    assert len(copies) == 10 and sorted(copies.values()) == [1] * 6 + [2] * 4
+    assert len(copies) == 10 and sorted(copies.values()) == [1] * 2 + [2] * 8
 
 
 async def test_two_deliverers_on_one_queue_never_send_a_message_twice_and_keep_each_registrations_order(pool, smtp):

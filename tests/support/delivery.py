@@ -11,10 +11,10 @@ from support.links import TEST_MANAGE_LINK_KEY
 
 
 def messages_in_flight() -> int:
-    """What a notifications process may have sent and not yet recorded, by default: one message per SMTP
-    connection of each of its delivery rounds; so, at most, what a crash makes go twice."""
+    """What a notifications process may have sent and not yet recorded, by default: the messages of each
+    of its delivery rounds; so, at most, what a crash makes go twice."""
     fields = Settings.model_fields
-    return fields["smtp_connections"].default * fields["delivery_rounds"].default
+    return fields["messages_per_round"].default * fields["delivery_rounds"].default
 
 
 def delivery_settings(port: int, **overrides) -> Settings:

@@ -40,7 +40,14 @@ class Settings(ServiceSettings):
         ge=1,
         le=8,
         description="SMTP connections kept open during a burst by each delivery round, each carrying one message at"
-        " a time; also the most messages claimed (and sent side by side) in one round",
+        " a time",
+    )
+    messages_per_round: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="The most messages one delivery round claims, sends over its `smtp_connections` and records in one"
+        " statement; a crash between the server's acceptance and the round's commit sends them again",
     )
     delivery_rounds: int = Field(
         default=2,

@@ -1,12 +1,12 @@
 """Sends pending messages through SMTP in rounds; the outcomes of a round are committed with it.
 
-Each round claims up to `smtp_connections` due messages in one statement (FOR UPDATE SKIP LOCKED,
-so processes and replicas never claim the same message), sends them side by side over a pool of
-kept-open SMTP connections, one message per connection at a time, and records every outcome in
-one statement, in the transaction holding the claim. A process runs `delivery_rounds` rounds side
-by side, each over connections of its own, so that one round's database work overlaps another's
-sending. A process killed between the server's "250 OK" and that commit sends at most its rounds
-in hand again: one message per connection.
+Each round claims up to `messages_per_round` due messages in one statement (FOR UPDATE SKIP LOCKED,
+so processes and replicas never claim the same message), sends them side by side over its pool of
+`smtp_connections` kept-open SMTP connections, one message per connection at a time, and records
+every outcome in one statement, in the transaction holding the claim. A process runs
+`delivery_rounds` rounds side by side, each over connections of its own, so that one round's
+database work overlaps another's sending. A process killed between the server's "250 OK" and that
+commit sends the messages of its rounds in hand again.
 
 Messages of one registration leave in the order of their causes: a message waits while an
 earlier one of the same registration is still pending. Rounds claim in that same order (an index on
@@ -234,13 +234,13 @@ class Deliverer:
             raise
 
     async def deliver_round(self, pool: asyncpg.Pool, mailers: MailerPool) -> int:
-        """Try due messages once each, up to one per SMTP connection; how many were claimed.
+        """Try due messages once each, up to `messages_per_round`; how many were claimed.
 
         0 when none is due, or the server is out and paused for."""
         if self.breaker.is_open:
             return 0
         async with pool.acquire() as conn, conn.transaction():
-            rows = await claim_due(conn, self._settings.smtp_connections)
+            rows = await claim_due(conn, self._settings.messages_per_round)
             if not rows:
                 return 0
             # Every attempt runs to its end before the round is recorded: none is left sending unrecorded.
