@@ -80,7 +80,7 @@ async def test_a_round_claims_its_share_of_messages_and_sends_them_over_its_own_
 
     assert sorted(await states(pool, registrations)) == [("pending", 0)] * 4 + [("sent", 1)] * 6
     carried = smtp.connections_of(address)
-    assert len(carried) == 2 and sum(carried.values()) == 6  # three messages one after another on each
+    assert len(carried) == 2 and sum(carried.values()) == 6  # the round's two connections carried all six
     await deliver_all(pool, smtp.port)  # the queue empty again for the next test
 
 
