@@ -143,8 +143,9 @@ def test_a_participants_own_calendar_lines_are_those_icalendar_writes(url):
         stamp=stamp,
         organizer="hello@atelier.brussels",
     )
-    assert entry.split("BEGIN:VEVENT\r\n")[1].startswith(expected)
-    assert entry.split("BEGIN:VEVENT\r\n")[1].removeprefix(expected).startswith("SUMMARY:SEO basics\r\n")
+    event_lines = entry.split("BEGIN:VEVENT\r\n")[1]
+    assert event_lines.startswith(expected)
+    assert event_lines.removeprefix(expected).startswith("SUMMARY:SEO basics\r\n")
 
 
 def test_messages_without_a_seat_carry_no_calendar_entry():
