@@ -335,6 +335,8 @@ async def test_commits_close_together_go_out_in_one_batch(infra, own_pool, produ
             await asyncio.sleep(0.2)  # time enough for a relay without a linger to publish each alone
 
         assert await codes_on_kafka(infra, registration_id, 4) == ["CODE-0", "CODE-1", "CODE-2", "CODE-3"]
+        # a batch is counted after its rows are marked sent, which follows their arrival on Kafka
+        assert await eventually(lambda: sum(batches) == 4, timeout=10)
         assert batches == [1, 3]
     finally:
         running.cancel()
