@@ -176,6 +176,15 @@ class Chain:
             await asyncio.sleep(0.5)
         return False
 
+    async def backends(self) -> dict[int, str]:
+        """Postgres' backends serving the services' databases now, by database (this query's own left out)."""
+        rows = await self._fetch(
+            "REGISTRATION_DATABASE_URL",
+            "SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid()",
+            list(CHAIN),
+        )
+        return {row["pid"]: row["datname"] for row in rows}
+
     async def _fetch(self, database: str, query: str, ids: list[str]) -> list[asyncpg.Record]:
         conn = await asyncpg.connect(self.env[database])
         try:
@@ -190,12 +199,14 @@ async def run_scenario(chain: Chain, name: str, send, count: int, drain_timeout:
     sessions = await new_sessions(chain.client, token, SESSIONS, math.ceil(count / SESSIONS))
     before_files = chain.mail_files()
     pids = chain.processes()
-    cpu_before = cpu.snapshot(pids)
+    cpu_before, backends_before = cpu.snapshot(pids), cpu.own_seconds(await chain.backends())
     started = time.time()
     sent = await send(chain, sessions, count)
     confirmed = [r["registration_id"] for r in sent if r["status"] == "confirmed"]
     complete = await chain.drained(confirmed, before_files, time.time() + drain_timeout)
-    cpu_after = cpu.snapshot(pids)
+    backends = await chain.backends()
+    cpu_after, backends_after = cpu.snapshot(pids), cpu.own_seconds(backends)
+    postgres = cpu_after["postgres"] - cpu_before["postgres"]
     decided = await chain.decided(confirmed)
     vouchers = await chain.vouchers(confirmed)
     emails = await chain.emails(confirmed, chain.mail_files() - before_files)
@@ -211,6 +222,7 @@ async def run_scenario(chain: Chain, name: str, send, count: int, drain_timeout:
         "vouchers": vouchers,
         "emails": emails,
         "cpu_seconds": {name: round(cpu_after[name] - cpu_before[name], 2) for name in pids},
+        "postgres_cpu_seconds_by_database": cpu.split_by_label(backends_before, backends_after, backends, postgres),
     }
 
 
@@ -269,6 +281,7 @@ def summary(run: dict) -> dict:
         },
         "stages_s": stages(run),
         "cpu_seconds": run["cpu_seconds"],
+        "postgres_cpu_seconds_by_database": run["postgres_cpu_seconds_by_database"],
         "timeline": {
             "step_s": STEP,
             "accepted": cumulative(answered, 0.0, STEP, end),
@@ -429,6 +442,15 @@ def report(result: dict) -> None:
     print_table(
         ["scenario", *names],
         [[name, *(f"{r['cpu_seconds'][n]:.1f}" for n in names)] for name, r in (("burst", b), ("paced", p))],
+    )
+    print("\nPostgres' CPU seconds by the database its backends served (other: background work, closed connections)\n")
+    databases = list(b["postgres_cpu_seconds_by_database"])
+    print_table(
+        ["scenario", *databases],
+        [
+            [name, *(f"{r['postgres_cpu_seconds_by_database'].get(d, 0.0):.1f}" for d in databases)]
+            for name, r in (("burst", b), ("paced", p))
+        ],
     )
     floor = result["floor"]
     print("\nraw floor, the services stopped: the same counts and sizes through each part alone\n")

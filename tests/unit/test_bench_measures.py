@@ -1,4 +1,4 @@
-"""The benchmark's arithmetic: percentiles, counts over time, rates and ratios to the raw floor."""
+"""The benchmark's arithmetic: percentiles, counts over time, rates, ratios to the raw floor, CPU shares."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from cpu import split_by_label  # noqa: E402
 from measures import cumulative, percentile, ratio_to_floor, span_rate  # noqa: E402
 
 
@@ -42,3 +43,11 @@ def test_a_stage_is_compared_with_the_slowest_raw_part_it_goes_through():
     assert ratio_to_floor(400.0, floors, ("kafka", "postgres")) == 0.5
     assert ratio_to_floor(50.0, floors, ("kafka", "postgres", "smtp")) == 0.25
     assert ratio_to_floor(None, floors, ("postgres",)) is None
+
+
+def test_postgres_time_is_shared_by_database_and_what_no_live_backend_explains_is_other():
+    before = {10: 1.0, 11: 2.0, 12: 0.5}  # 12 exits during the scenario; 13 connects during it
+    after = {10: 4.0, 11: 2.5, 13: 1.5}
+    labels = {10: "notifications", 11: "ticketing", 13: "notifications"}
+    assert split_by_label(before, after, labels, total=7.0) == {"notifications": 4.5, "ticketing": 0.5, "other": 2.0}
+    assert split_by_label({}, {}, {}, total=1.25) == {"other": 1.25}
