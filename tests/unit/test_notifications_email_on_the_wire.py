@@ -56,6 +56,17 @@ def test_a_long_french_subject_keeps_every_space_when_folded(padding):
     assert all(len(line) <= 78 for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n"))
 
 
+def test_a_subject_shared_by_many_emails_goes_out_the_same_in_each():
+    def subject_lines(raw: bytes) -> bytes:  # the Subject header with its folded continuation lines
+        head = raw.split(b"\r\n\r\n", 1)[0]
+        return head.split(b"\r\nSubject: ", 1)[1].split(b"\r\nMessage-ID: ", 1)[0]
+
+    first, again = (on_the_wire(kinds.REGISTRATION_CONFIRMED, contexts.seat(BOOKING)) for _ in range(2))
+    assert subject_lines(again) == subject_lines(first)
+    assert b"\r\n " in subject_lines(again)  # encoded words over several lines
+    assert independent_mail.parse(again).subject == f"Inscription confirmée : {BOOKING.title}"
+
+
 def test_the_voucher_qr_image_is_inline_and_referenced_by_the_html():
     raw = on_the_wire(kinds.VOUCHER_ISSUED, contexts.ticket(events.ticket_issued(REGISTRATION)))
     [image] = [part for part in independent_mail.parts(raw) if part.content_type == "image/png"]

@@ -8,6 +8,7 @@ written as `MIMEText` and `MIMEImage` write them; the subject and a non-ASCII na
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import secrets
 from collections.abc import Mapping
@@ -58,7 +59,7 @@ def build_email(row: Mapping[str, Any], *, sender: str) -> Message:
             location=f"{context['room']}, {ADDRESS[language]}",
             url=context["manage_url"],
             stamp=row["created_at"],
-            organizer=parseaddr(sender)[1],
+            organizer=_address_of(sender),
             cancelled=cancelled,
         )
         calendar = _text("calendar", entry, method=method(cancelled))
@@ -73,12 +74,35 @@ def build_email(row: Mapping[str, Any], *, sender: str) -> Message:
     if rendered.subject.isascii():
         email["Subject"] = rendered.subject
     else:  # compat32 folds a Header itself; the stubs know only str values
-        email["Subject"] = Header(rendered.subject, "utf-8", header_name="Subject")  # type: ignore[assignment]
+        email["Subject"] = _Subject(rendered.subject)  # type: ignore[assignment]
     email["Message-ID"] = message_id
     email["Date"] = format_datetime(datetime.now(UTC))
     email["Auto-Submitted"] = "auto-generated"
     email["Content-Language"] = language
     return email
+
+
+@functools.lru_cache(maxsize=8)
+def _address_of(sender: str) -> str:
+    """The address in the sender's header, parsed once: the same for every message."""
+    return parseaddr(sender)[1]
+
+
+class _Subject(Header):
+    """A non-ASCII subject, encoded once per text: encoding one takes a quarter of a millisecond, and the
+    confirmations of a session all have the same."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__(subject, "utf-8", header_name="Subject")
+        self._subject = subject
+
+    def encode(self, splitchars: str = ";, \t", maxlinelen: int | None = None, linesep: str = "\n") -> str:
+        return _encoded_subject(self._subject, splitchars, maxlinelen, linesep)
+
+
+@functools.lru_cache(maxsize=1024)
+def _encoded_subject(subject: str, splitchars: str, maxlinelen: int | None, linesep: str) -> str:
+    return Header(subject, "utf-8", header_name="Subject").encode(splitchars, maxlinelen, linesep)
 
 
 def recipient(name: str, address: str) -> str:
