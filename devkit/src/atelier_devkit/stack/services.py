@@ -8,6 +8,7 @@ import os
 import sys
 import time
 import urllib.request
+from collections.abc import Collection
 
 from .processes import choose_port, is_running, reuse_or_stop, spawn, stop_recorded, wait_ready
 from .state import HOST, REPO, State, log_path, save_state
@@ -63,12 +64,14 @@ def reusable(service: str, record: State, version: str, workers: str, ready_time
     return reuse_or_stop(service, pid, marker, lambda: service_answers(record["port"]), ready_timeout)
 
 
-def start_services(name: str, state: State, infra: dict[str, str], ready_timeout: float = 60.0) -> dict[str, str]:
-    """Start the services that are not running and ready; returns their URL variables."""
+def start_services(
+    name: str, state: State, infra: dict[str, str], ready_timeout: float = 60.0, only: Collection[str] = SERVICES
+) -> dict[str, str]:
+    """Start the services (of `only`) that are not running and ready; returns their URL variables."""
     services = state.setdefault("services", {})
     version = code_version()
     to_start = []
-    for service in SERVICES:
+    for service in (service for service in SERVICES if service in only):
         record = services.get(service, {})
         workers = os.environ.get(f"{service.upper()}_WORKERS", "1")
         if reusable(service, record, version, workers, ready_timeout):
