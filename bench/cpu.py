@@ -1,5 +1,5 @@
 """CPU seconds a process and everything under it used, read from /proc (Linux); Postgres' split by the
-database its backends worked for."""
+database its backends served."""
 
 from __future__ import annotations
 
