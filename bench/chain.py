@@ -212,7 +212,7 @@ async def run_scenario(chain: Chain, name: str, send, count: int, drain_timeout:
     complete = await chain.drained(confirmed, before_files, time.time() + drain_timeout)
     backends = await chain.backends()
     cpu_after, backends_after = cpu.snapshot(pids), cpu.own_seconds(backends)
-    postgres = cpu_after["postgres"] - cpu_before["postgres"]
+    cpu_seconds = {name: round(cpu_after[name] - cpu_before[name], 2) for name in pids}
     decided = await chain.decided(confirmed)
     vouchers = await chain.vouchers(confirmed)
     emails = await chain.emails(confirmed, chain.mail_files() - before_files)
@@ -227,8 +227,10 @@ async def run_scenario(chain: Chain, name: str, send, count: int, drain_timeout:
         "decided": decided,
         "vouchers": vouchers,
         "emails": emails,
-        "cpu_seconds": {name: round(cpu_after[name] - cpu_before[name], 2) for name in pids},
-        "postgres_cpu_seconds_by_database": cpu.split_by_label(backends_before, backends_after, backends, postgres),
+        "cpu_seconds": cpu_seconds,
+        "postgres_cpu_seconds_by_database": cpu.split_by_label(
+            backends_before, backends_after, backends, cpu_seconds["postgres"]
+        ),
     }
 
 

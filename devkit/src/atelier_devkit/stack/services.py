@@ -71,7 +71,7 @@ def start_services(
     services = state.setdefault("services", {})
     version = code_version()
     to_start = []
-    for service in (service for service in SERVICES if service in only):
+    for service in [service for service in SERVICES if service in only]:
         record = services.get(service, {})
         workers = os.environ.get(f"{service.upper()}_WORKERS", "1")
         if reusable(service, record, version, workers, ready_timeout):
