@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
-from atelier_devkit.stack import cli, infra, postgres, services, state
+from atelier_devkit.stack import cli, infra, services, state
 from atelier_schemas.vocabulary import LANGUAGES
 
 CONCURRENCY = 200  # requests in flight
@@ -25,9 +24,7 @@ def connector() -> aiohttp.TCPConnector:
 
 def fresh_stack(name: str) -> dict[str, str]:
     """Kafka, durable Postgres, SMTP and the three services, from empty; returns their env variables."""
-    cli.down(name)
-    shutil.rmtree(state.stack_dir(name), ignore_errors=True)
-    shutil.rmtree(postgres.postgres_root(name), ignore_errors=True)
+    cli.wipe(name)
     recorded = state.load_state(name)
     env = infra.start_infra(name, recorded)
     return {**env, **services.start_services(name, recorded, env)}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from atelier_platform.runtime import KAFKA_CONNECTED
 from atelier_devkit.stack import cli, kafka, postgres, smtp
 from atelier_devkit.stack.infra import ensure_infra
 from atelier_devkit.stack.processes import free_port, is_alive, reap, run, signal_process, wait_until
-from atelier_devkit.stack.state import HOST, load_state, stack_dir
+from atelier_devkit.stack.state import HOST, load_state
 
 from .waiting import answers_consuming
 
@@ -168,9 +167,7 @@ class FaultStack:
 
     def fresh(self) -> dict[str, str]:
         """A stack with no history: empty databases, topics and maildir."""
-        cli.down(self.name)
-        shutil.rmtree(stack_dir(self.name), ignore_errors=True)
-        shutil.rmtree(postgres.postgres_root(self.name), ignore_errors=True)
+        cli.wipe(self.name)
         return self.up()
 
     @property

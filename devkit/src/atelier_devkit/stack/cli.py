@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import shutil
 import sys
 from collections.abc import Callable
 from functools import partial
 
 from .infra import start_infra
 from .kafka import kafka_healthy, kafka_marker
-from .postgres import postgres_healthy, postgres_running, stop_postgres
+from .postgres import postgres_healthy, postgres_running, remove_postgres_cluster, stop_postgres
 from .processes import Recorded, is_running, stop_processes
 from .services import SERVICES, service_healthy, service_marker, start_services
 from .smtp import maildir, smtp_healthy
-from .state import HOST, StackError, State, env_path, load_state, save_state, state_path
+from .state import HOST, StackError, State, env_path, load_state, save_state, stack_dir, state_path
 
 USAGE = "python deploy/local/stack.py"
 
@@ -65,6 +66,13 @@ def down(name: str) -> None:
     save_state(name, state)
     env_path(name).unlink(missing_ok=True)
     print(f"stack '{name}' is down")
+
+
+def wipe(name: str) -> None:
+    """Down, then forgotten: its Postgres cluster and its state dir (Kafka's data, maildir, logs, state)."""
+    down(name)
+    remove_postgres_cluster(load_state(name))
+    shutil.rmtree(stack_dir(name), ignore_errors=True)
 
 
 def print_env(name: str) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import time
@@ -44,13 +44,22 @@ def postgres_bin() -> Path:
     return max(postgres_bin_dirs(), key=lambda path: int(path.parent.name))
 
 
-def postgres_root(name: str) -> Path:
-    """Root runs the server as 'postgres', which may not reach a repo under a mode-700
-    directory, so its tree then lives in /var/tmp, keyed by the stack's state dir."""
+def postgres_root(name: str, pg: State) -> Path:
+    """Where the cluster lives, as the stack's state records it, or a new place. Root runs the server as
+    'postgres', which may not reach a repo under a mode-700 directory, so its tree then lives in /var/tmp
+    under a random name: a new clone at the same path, or a wiped stack, starts an empty cluster instead of
+    finding the last one's databases (whose inboxes would remember offsets of a Kafka that is gone)."""
+    if pg.get("root"):
+        return Path(pg["root"])
     if not running_as_root():
         return stack_dir(name) / "postgres"
-    key = hashlib.sha1(str(stack_dir(name).resolve()).encode()).hexdigest()[:12]
-    return Path("/var/tmp") / f"atelier-pg-{key}"
+    return Path("/var/tmp") / f"atelier-pg-{secrets.token_hex(6)}"
+
+
+def remove_postgres_cluster(state: State) -> None:
+    """The stack's cluster, data and log, if its state records one."""
+    if root := state.get("postgres", {}).get("root"):
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def as_postgres_user(cmd: list[str | Path]) -> list[str | Path]:
@@ -158,11 +167,13 @@ def ensure_postgres(name: str, state: State) -> None:
         create_databases(pg)
         return
     bin_dir = postgres_bin()
-    root = postgres_root(name)
+    root = postgres_root(name, pg)
     data_dir = root / "data"
+    pg = {**pg, "bin": str(bin_dir), "root": str(root), "data_dir": str(data_dir)}
+    state["postgres"] = pg
+    save_state(name, state)  # before the cluster exists, so a wipe always finds it
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     give_to_postgres_user(root)
-    pg = {**pg, "bin": str(bin_dir), "root": str(root), "data_dir": str(data_dir)}
     stop_postgres(pg)  # ours, but on another port or unrecorded: restart it cleanly
     init_postgres_cluster(bin_dir, root, data_dir)
     pg["port"] = choose_port(name, "postgres", pg.get("port"))
@@ -175,7 +186,6 @@ def ensure_postgres(name: str, state: State) -> None:
         detach=True,
     )
     pg["pid"] = postmaster_pid(data_dir)
-    state["postgres"] = pg
     save_state(name, state)
     link_postgres_log(name, log)
     print(f"postgres ready in {time.monotonic() - started:.1f} s on {HOST}:{pg['port']} (pid {pg['pid']})")

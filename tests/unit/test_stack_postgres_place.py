@@ -1,0 +1,41 @@
+"""Where a local stack's Postgres cluster lives: recorded in the stack's state, so a clone made again at the
+same path (CI's) starts an empty cluster, and wiping a stack removes the cluster it recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from atelier_devkit.stack import postgres, state
+
+
+@pytest.fixture
+def as_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(state, "LOCAL", tmp_path / ".local")
+    monkeypatch.setattr(postgres, "running_as_root", lambda: True)
+
+
+def test_a_stack_with_no_recorded_cluster_gets_a_new_place_each_time(as_root):
+    first, second = postgres.postgres_root("test", {}), postgres.postgres_root("test", {})
+    assert first != second
+    assert first.parent == second.parent == Path("/var/tmp")
+
+
+def test_a_recorded_cluster_is_found_again(as_root):
+    assert postgres.postgres_root("test", {"root": "/var/tmp/atelier-pg-abc"}) == Path("/var/tmp/atelier-pg-abc")
+
+
+def test_removing_a_stacks_cluster_removes_the_recorded_tree_only(tmp_path: Path):
+    recorded, other = tmp_path / "atelier-pg-a", tmp_path / "atelier-pg-b"
+    for root in (recorded, other):
+        (root / "data").mkdir(parents=True)
+        (root / "data" / "PG_VERSION").write_text("17\n")
+    postgres.remove_postgres_cluster({"postgres": {"root": str(recorded)}})
+    postgres.remove_postgres_cluster({})  # a stack that never started Postgres
+    assert not recorded.exists() and (other / "data" / "PG_VERSION").exists()
+
+
+def test_without_root_the_cluster_lives_in_the_stack_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setattr(state, "LOCAL", tmp_path / ".local")
+    monkeypatch.setattr(postgres, "running_as_root", lambda: False)
+    assert postgres.postgres_root("test", {}) == tmp_path / ".local" / "stacks" / "test" / "postgres"
