@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 # The services with topics (the participant pages, web, have none).
 SERVICES := $(filter-out web,$(notdir $(wildcard services/*)))
 
-.PHONY: help install browser-tools demo mailbox up down status test test-unit lint seed report bench bench-registration \
+.PHONY: help install browser-tools demo mailbox up down clean status test test-unit lint seed report bench bench-registration \
 	bench-ticketing bench-notifications chaos contracts release-schemas replay-dlq dlq-sizes images k8s-smoke prometheus
 
 help: ## list the commands
@@ -33,6 +33,11 @@ status: ## is every part of the dev stack healthy?
 down: ## stop every stack this checkout started (dev, test, benchmarks)
 	@for stack in .local/stacks/*/; do \
 	  [ -f "$$stack/state.json" ] && $(PYTHON) deploy/local/stack.py down --name "$$(basename "$$stack")"; \
+	done; true
+
+clean: ## stop every stack this checkout started and delete their data (databases, topics, mail, logs)
+	@for stack in .local/stacks/*/; do \
+	  [ -d "$$stack" ] && $(PYTHON) deploy/local/stack.py wipe --name "$$(basename "$$stack")"; \
 	done; true
 
 test: install browser-tools prometheus ## the whole suite on real Kafka, Postgres and SMTP (started or reused as the `test` stack)

@@ -1,4 +1,4 @@
-"""Run the Atelier stack on loopback, without Docker: `python deploy/local/stack.py up|down|env|status`.
+"""Run the Atelier stack on loopback, without Docker: `python deploy/local/stack.py up|down|wipe|env|status`.
 
 The launcher is the `atelier_devkit.stack` package (standard library only). This script runs it
 with any Python 3.11, before the workspace is installed, so it finds the package by path.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from atelier_devkit.stack import postgres, state
+from atelier_devkit.stack import cli, postgres, state
 
 
 @pytest.fixture
@@ -39,3 +39,14 @@ def test_without_root_the_cluster_lives_in_the_stack_dir(monkeypatch: pytest.Mon
     monkeypatch.setattr(state, "LOCAL", tmp_path / ".local")
     monkeypatch.setattr(postgres, "running_as_root", lambda: False)
     assert postgres.postgres_root("test", {}) == tmp_path / ".local" / "stacks" / "test" / "postgres"
+
+
+def test_wiping_a_stopped_stack_removes_its_cluster_and_its_state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setattr(state, "LOCAL", tmp_path / ".local")
+    cluster = tmp_path / "atelier-pg-c"
+    (cluster / "data").mkdir(parents=True)
+    state.save_state("old", {"name": "old", "postgres": {"root": str(cluster), "data_dir": str(cluster / "data")}})
+    state.save_state("kept", {"name": "kept"})
+    cli.wipe("old")
+    assert not cluster.exists() and not state.stack_dir("old").exists()
+    assert state.state_path("kept").exists()

@@ -1,4 +1,4 @@
-"""The launcher's commands: up, down, env, status."""
+"""The launcher's commands: up, down, wipe, env, status."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def status(name: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=USAGE, description="Run the Atelier stack on loopback.")
     commands = parser.add_subparsers(dest="command", required=True)
-    for command in ("up", "down", "env", "status"):
+    for command in ("up", "down", "wipe", "env", "status"):
         sub = commands.add_parser(command)
         sub.add_argument("--name", default="dev", help="stack name (default: dev)")
         if command == "up":
@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             up(args.name, args.infra_only)
         elif args.command == "down":
             down(args.name)
+        elif args.command == "wipe":
+            wipe(args.name)
         elif args.command == "env":
             print_env(args.name)
         elif not status(args.name):
