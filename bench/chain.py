@@ -31,6 +31,7 @@ import math
 import os
 import time
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -373,15 +374,11 @@ async def measure_floors(chain: Chain, run: dict) -> dict:
     }
 
 
-def stop_services(names: tuple[str, ...] | None = None) -> None:
+def stop_services(only: Collection[str] | None = None) -> None:
+    """The stack's services, or those of `only` (as devkit's `start_services` takes them)."""
     services = load_state(STACK)["services"]
-    stop_processes(
-        [
-            (name, record["pid"], service_marker(name))
-            for name, record in services.items()
-            if name in (names or services)
-        ]
-    )
+    chosen = services if only is None else only
+    stop_processes([(name, record["pid"], service_marker(name)) for name, record in services.items() if name in chosen])
 
 
 def start_service(name: str, env: dict[str, str]) -> None:

@@ -10,8 +10,14 @@ from atelier_devkit.stack import cli, postgres, state
 
 
 @pytest.fixture
-def as_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def local(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The stacks' state under tmp_path."""
     monkeypatch.setattr(state, "LOCAL", tmp_path / ".local")
+    return tmp_path / ".local"
+
+
+@pytest.fixture
+def as_root(local: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(postgres, "running_as_root", lambda: True)
 
 
@@ -35,14 +41,12 @@ def test_removing_a_stacks_cluster_removes_the_recorded_tree_only(tmp_path: Path
     assert not recorded.exists() and (other / "data" / "PG_VERSION").exists()
 
 
-def test_without_root_the_cluster_lives_in_the_stack_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.setattr(state, "LOCAL", tmp_path / ".local")
+def test_without_root_the_cluster_lives_in_the_stack_dir(local: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(postgres, "running_as_root", lambda: False)
-    assert postgres.postgres_root("test", {}) == tmp_path / ".local" / "stacks" / "test" / "postgres"
+    assert postgres.postgres_root("test", {}) == local / "stacks" / "test" / "postgres"
 
 
-def test_wiping_a_stopped_stack_removes_its_cluster_and_its_state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.setattr(state, "LOCAL", tmp_path / ".local")
+def test_wiping_a_stopped_stack_removes_its_cluster_and_its_state_dir(local: Path, tmp_path: Path):
     cluster = tmp_path / "atelier-pg-c"
     (cluster / "data").mkdir(parents=True)
     state.save_state("old", {"name": "old", "postgres": {"root": str(cluster), "data_dir": str(cluster / "data")}})
