@@ -7,6 +7,11 @@ ever committed, whatever the consumer has already fetched. Pending offsets are c
 partitions are revoked and when the process stops (each record's own offset as it finishes),
 so a rebalance or a clean shutdown redelivers nothing; after a crash at most `interval` worth
 of handled records comes again, and the inbox ignores them. An offset never moves backwards.
+
+Commits run in a task of their own, each given up after `timeout` and tried again: the handling
+of records never waits for one, so a broker slow to answer, or a client that never answers
+(aiokafka's consumer has been seen to wait for its group coordinator forever after the broker was
+killed), costs warnings and a later commit, not a consumer that silently stops.
 """
 
 from __future__ import annotations
@@ -21,10 +26,13 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 log = structlog.get_logger(__name__)
 
+COMMIT_TIMEOUT = 10.0  # seconds; a healthy broker answers in milliseconds
+
 
 class HandledOffsets(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no type information
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, timeout: float = COMMIT_TIMEOUT) -> None:
         self._interval = interval
+        self._timeout = timeout
         self._pending: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}  # the highest this member committed, per partition
         self._last_commit = 0.0
@@ -40,14 +48,19 @@ class HandledOffsets(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokaf
         for record in records:
             tp = TopicPartition(record.topic, record.partition)
             self._pending[tp] = max(self._pending.get(tp, 0), record.offset + 1)
-        if self._stopping or time.monotonic() - self._last_commit >= self._interval:
+        if self._stopping:
             await self.commit(consumer)
         elif self._flush is None or self._flush.done():
-            self._flush = asyncio.create_task(self._commit_later(consumer))
+            self._flush = asyncio.create_task(self._commit_soon(consumer))
 
-    async def _commit_later(self, consumer: AIOKafkaConsumer) -> None:
-        await asyncio.sleep(self._interval)
-        await self.commit(consumer)
+    async def _commit_soon(self, consumer: AIOKafkaConsumer) -> None:
+        """Commit once `interval` has passed since the last commit (at once when it has), until nothing is pending:
+        records handled meanwhile and a commit that failed are committed by the next round."""
+        while True:
+            await asyncio.sleep(self._last_commit + self._interval - time.monotonic())
+            await self.commit(consumer)
+            if not self._pending:
+                return
 
     async def commit(self, consumer: AIOKafkaConsumer, partitions: set[TopicPartition] | None = None) -> None:
         """Commit what is pending: for `partitions` (being revoked), or else for the partitions assigned now.
@@ -67,12 +80,14 @@ class HandledOffsets(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokaf
             if not offsets:
                 return
             try:
-                await consumer.commit(offsets)
+                await asyncio.wait_for(consumer.commit(offsets), self._timeout)
             except (CommitFailedError, IllegalStateError) as exc:
                 # The partitions moved to another member: it will see these records again.
                 log.info("offsets not committed after a rebalance", error=type(exc).__name__)
-            except KafkaError as exc:  # the broker is away: these records will come again, the inbox ignores them
-                log.warning("offsets not committed", error=repr(exc))
+            except (KafkaError, TimeoutError) as exc:  # the broker is away, or did not answer in time
+                log.warning("offsets not committed, will try again", error=repr(exc))
+                for tp, offset in offsets.items():
+                    self._pending[tp] = max(self._pending.get(tp, 0), offset)
             else:
                 self._committed.update(offsets)
 
@@ -91,4 +106,6 @@ class HandledOffsets(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokaf
         """The process is stopping: commit what is pending, and each record in hand as it finishes."""
         self._stopping = True
         if self._consumer is not None:
-            await self.commit(self._consumer)
+            await self.commit(self._consumer)  # after the one in flight, if any
+        if self._flush is not None:
+            self._flush.cancel()  # nothing is left for it to commit
