@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import permutations
 
 import pytest
+from atelier_devkit import notification_events as catalog
 from atelier_devkit.kafka import cloud_event
 from atelier_devkit.registration_events import registration_events, session_on
 from atelier_platform.db import create_pool
+from atelier_schemas import RegistrationConfirmed
 from support.ticketing import (
     ISSUED,
     VOIDED,
@@ -162,3 +165,67 @@ async def test_two_batches_naming_two_sessions_in_opposite_orders_are_each_appli
     assert sorted(calls.values()) == [1, 1, 1, 1]
     for story in stories:
         assert [v["status"] for v in await vouchers_of(two_members.pool, story[C].registration_id)] == ["issued"]
+
+
+@contextlib.asynccontextmanager
+async def held_open(infra, ticketing, registration_id):
+    """A member of the group whose batch holding `registration_id`'s confirmation stays open, its locks held,
+    from `inside` being set until `release` is; yields (member, inside, release)."""
+    inside, release = asyncio.Event(), asyncio.Event()
+    by_event = handlers(Decimal("9.60"), ticketing.signer)
+    confirm = by_event[RegistrationConfirmed]
+
+    async def confirming(conn, event, payload):
+        await confirm(conn, event, payload)
+        if payload.registration_id == registration_id:
+            inside.set()
+            await release.wait()
+
+    pool = await create_pool(infra["TICKETING_DATABASE_URL"])
+    try:
+        yield consumer_of(pool, ticketing.producer, {**by_event, RegistrationConfirmed: confirming}), inside, release
+    finally:
+        release.set()
+        await pool.close()
+
+
+async def test_two_batches_issuing_vouchers_for_one_session_are_applied_side_by_side(infra, two_members):
+    """Issuing only reads the session's day, so it takes the session's lock shared: with it exclusive, every
+    batch of a burst named the same sessions and the group's members took turns."""
+    session = session_on(date.today() + timedelta(days=9))
+    first, second = (registration_events(session=session)[C] for _ in range(2))
+    async with held_open(infra, two_members, first.registration_id) as (member, inside, release):
+        holding = asyncio.create_task(member.handle_batch([record_of(cloud_event(first))]))
+        await asyncio.wait_for(inside.wait(), 10)
+
+        await asyncio.wait_for(two_members.consumers[1].handle_batch([record_of(cloud_event(second))]), 5)
+        assert [v["status"] for v in await vouchers_of(two_members.pool, second.registration_id)] == ["issued"]
+        assert await vouchers_of(two_members.pool, first.registration_id) == []  # still uncommitted
+
+        release.set()
+        await holding
+    assert [v["status"] for v in await vouchers_of(two_members.pool, first.registration_id)] == ["issued"]
+
+
+async def test_a_session_move_waits_for_a_batch_issuing_for_it_and_moves_that_voucher_too(infra, two_members):
+    """A voucher read the session's old day and is not yet committed when the move arrives on another member:
+    the move waits for it (exclusive against shared) and then replaces it; without the wait the voucher
+    would keep the old day."""
+    session = session_on(date.today() + timedelta(days=10))
+    confirmed = registration_events(session=session)[C]
+    new_start = session.starts_at + timedelta(days=2)
+    async with held_open(infra, two_members, confirmed.registration_id) as (member, inside, release):
+        holding = asyncio.create_task(member.handle_batch([record_of(cloud_event(confirmed))]))
+        await asyncio.wait_for(inside.wait(), 10)
+        moved = cloud_event(catalog.session_changed(session, starts_at=new_start))
+        moving = asyncio.create_task(two_members.consumers[1].handle_batch([record_of(moved)]))
+        await asyncio.sleep(0.5)
+        assert not moving.done()  # waiting for the issuing batch's lock
+
+        release.set()
+        await asyncio.gather(holding, moving)
+    vouchers = sorted(await vouchers_of(two_members.pool, confirmed.registration_id), key=lambda v: v["issued_at"])
+    assert [(v["status"], v["valid_on"]) for v in vouchers] == [
+        ("void", session.starts_at.date()),
+        ("issued", new_start.date()),
+    ]

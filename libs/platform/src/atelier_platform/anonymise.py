@@ -136,7 +136,7 @@ def late_events_scrubbed(scrub: Scrub) -> AroundBatch:
             return
         # Shared: batches do not wait for each other, only for an erasure of one of their registrations.
         # Taken in remember_erased's order, all at once, so neither can hold one the other waits for.
-        await locks.lock_all(conn, locks.ERASURE, registration_ids, shared=True)
+        await locks.lock_all(conn, locks.ERASURE, shared=registration_ids)
         yield
         erased = await conn.fetch(
             "SELECT erasure_id, array_agg(registration_id) AS registration_ids FROM erased_registrations"

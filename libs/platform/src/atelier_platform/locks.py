@@ -16,15 +16,20 @@ TICKETING_SESSION = 0x5E55  # ticketing: the vouchers of one session, key hashte
 ERASURE = 0xE7A5E  # ticketing, notifications: a registration's events (shared) against its erasure (exclusive)
 
 
-async def lock_all(conn: asyncpg.Connection, namespace: int, keys: Iterable[str], *, shared: bool = False) -> None:
-    """Each key's lock (`hashtext(key)` in `namespace`) until the transaction ends, in one statement and
-    one order, so that no two callers can each hold one the other waits for."""
-    keys = list(keys)
-    if not keys:
+async def lock_all(
+    conn: asyncpg.Connection, namespace: int, keys: Iterable[str] = (), *, shared: Iterable[str] = ()
+) -> None:
+    """An exclusive lock on each of `keys` and a shared one on each of `shared` (a key in both: exclusive),
+    `hashtext(key)` in `namespace`, until the transaction ends; in one statement and one order, so that
+    no two callers can each hold one the other waits for."""
+    modes = {key: False for key in shared} | {key: True for key in keys}
+    if not modes:
         return
-    lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     await conn.execute(
-        f"SELECT {lock}($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) AS held",
+        "SELECT CASE WHEN alone THEN pg_advisory_xact_lock($1, h) ELSE pg_advisory_xact_lock_shared($1, h) END"
+        " FROM (SELECT hashtext(k) AS h, bool_or(alone) AS alone FROM unnest($2::text[], $3::bool[]) AS t(k, alone)"
+        " GROUP BY h ORDER BY h) AS held",
         namespace,
-        keys,
+        list(modes),
+        list(modes.values()),
     )

@@ -22,14 +22,19 @@ from atelier_schemas import (
 from . import erasure, session_dates, vouchers
 
 
-def session_locked_by(payload: Message) -> uuid.UUID | None:
-    """The session whose lock the event's handler needs, if any (see handlers)."""
-    if isinstance(payload, RegistrationConfirmed | RegistrationPromoted):
-        return payload.session.session_id if payload.wants_voucher else None
+def session_changed_by(payload: Message) -> uuid.UUID | None:
+    """The session whose day or vouchers the event's handler changes, if any (see handlers)."""
     if isinstance(payload, SessionScheduled | SessionChanged):
         return payload.session.session_id
     if isinstance(payload, SessionCancelled):
         return payload.session_id
+    return None
+
+
+def session_issuing_for(payload: Message) -> uuid.UUID | None:
+    """The session whose day the event's handler reads to issue a voucher, if any (see handlers)."""
+    if isinstance(payload, RegistrationConfirmed | RegistrationPromoted) and payload.wants_voucher:
+        return payload.session.session_id
     return None
 
 
@@ -43,8 +48,8 @@ def registration_locked_by(payload: Message) -> uuid.UUID | None:
 
 
 def around_batch() -> AroundBatch:
-    """Every session lock the batch's handlers need, all at once; then every registration lock; then the
-    erasure guard (late events scrubbed).
+    """Every session lock the batch's handlers need, all at once (see session_dates.lock_sessions); then
+    every registration lock; then the erasure guard (late events scrubbed).
 
     A batch holds its locks until it commits. Taken event by event, two batches naming the same
     sessions in another order each held one the other waited for: Postgres broke about twenty such
@@ -55,7 +60,11 @@ def around_batch() -> AroundBatch:
 
     @contextlib.asynccontextmanager
     async def around(conn: asyncpg.Connection, payloads: Sequence[Message]) -> AsyncIterator[None]:
-        await session_dates.lock_sessions(conn, {s for p in payloads if (s := session_locked_by(p)) is not None})
+        await session_dates.lock_sessions(
+            conn,
+            changing={s for p in payloads if (s := session_changed_by(p)) is not None},
+            issuing={s for p in payloads if (s := session_issuing_for(p)) is not None},
+        )
         await vouchers.lock_registrations(conn, {r for p in payloads if (r := registration_locked_by(p)) is not None})
         async with late_events(conn, payloads):
             yield

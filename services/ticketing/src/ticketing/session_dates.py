@@ -9,14 +9,17 @@ import asyncpg
 from atelier_platform import locks
 
 
-async def lock_sessions(conn: asyncpg.Connection, session_ids: set[uuid.UUID]) -> None:
-    """Until the transaction ends, these sessions' days are not changed under a voucher being issued.
+async def lock_sessions(conn: asyncpg.Connection, changing: set[uuid.UUID], issuing: set[uuid.UUID]) -> None:
+    """Until the transaction ends, the days of the sessions `issuing` vouchers are not changed under
+    them, and the sessions `changing` (their day, their vouchers) are this transaction's alone.
 
-    In one statement and one order, so that no two callers wait in a circle; taken before any
-    registration lock, everywhere, for the same reason. A batch takes them all at once, before its
-    handlers (batches.around_batch).
+    Issuing only reads the session's day: shared, so that vouchers of one session are issued side by
+    side, one batch per consumer (exclusive, every batch of a burst named the same sessions and the
+    consumers took turns). In one statement and one order, so that no two callers wait in a circle;
+    taken before any registration lock, everywhere, for the same reason. A batch takes them all at
+    once, before its handlers (batches.around_batch).
     """
-    await locks.lock_all(conn, locks.TICKETING_SESSION, [str(session_id) for session_id in session_ids])
+    await locks.lock_all(conn, locks.TICKETING_SESSION, [str(s) for s in changing], shared=[str(s) for s in issuing])
 
 
 async def save(conn: asyncpg.Connection, session_id: uuid.UUID, starts_at: datetime, told_at: datetime) -> bool:
