@@ -123,7 +123,12 @@ def start_kafka(name: str, state: State) -> float | None:
     data_dir = stack_dir(name) / "kafka-data"
     config = Path(kafka_marker(name))
     config.write_text(
-        Template(KAFKA_TEMPLATE.read_text()).substitute(port=port, controller_port=controller_port, log_dirs=data_dir)
+        Template(KAFKA_TEMPLATE.read_text()).substitute(
+            port=port,
+            controller_port=controller_port,
+            log_dirs=data_dir,
+            group_join_delay_ms=state.get("kafka_group_join_delay_ms", 0),
+        )
     )
     format_kafka_storage(config, data_dir)
     pid = spawn(
