@@ -28,7 +28,13 @@ def _check_character(body: str) -> str:
 
 
 def new_voucher_code() -> str:
-    body = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
+    # One draw of the whole number, its base-29 digits the symbols: a draw per symbol read the system's
+    # random source 17 times, a few per cent of ticketing's CPU when issuing.
+    number = secrets.randbelow(_BASE**RANDOM_LENGTH)
+    body = ""
+    for _ in range(RANDOM_LENGTH):
+        number, digit = divmod(number, _BASE)
+        body += ALPHABET[digit]
     symbols = body + _check_character(body)
     return "-".join(symbols[i : i + GROUP] for i in range(0, len(symbols), GROUP))
 
