@@ -18,6 +18,7 @@ from atelier_platform.db import create_pool
 from atelier_schemas import RegistrationConfirmed
 from support.ticketing import (
     ISSUED,
+    REJECTED,
     VOIDED,
     consumer_of,
     handled,
@@ -229,3 +230,69 @@ async def test_a_session_move_waits_for_a_batch_issuing_for_it_and_moves_that_vo
         ("void", session.starts_at.date()),
         ("issued", new_start.date()),
     ]
+
+
+async def test_a_batch_of_admissions_issues_each_voucher_once_whatever_was_known_before(ticketing):
+    """Admissions of different registrations, alone in a batch, are decided on one read and written together:
+    each still gets what it would get alone, and the vouchers are announced in the batch's order."""
+    fresh, cancelled, issued_before, promoted, unknown_origin, no_voucher = (
+        registration_events(),
+        registration_events(),
+        registration_events(),
+        registration_events(),
+        registration_events(origin="000000000"),
+        registration_events(wants_voucher=False, origin=None),
+    )
+    await ticketing.deliver(cloud_event(cancelled[X]), cloud_event(issued_before[C]))
+
+    batch = [
+        cloud_event(fresh[C]),
+        cloud_event(cancelled[C]),
+        cloud_event(issued_before[C]),  # a new copy, under a new event id
+        cloud_event(promoted[P]),
+        cloud_event(unknown_origin[C]),
+        cloud_event(no_voucher[C]),
+    ]
+    await ticketing.consumers[0].handle_batch([record_of(e) for e in batch])
+
+    async def statuses(story):
+        return [v["status"] for v in await vouchers_of(ticketing.pool, story[C].registration_id)]
+
+    assert [await statuses(s) for s in (fresh, cancelled, issued_before, promoted, unknown_origin, no_voucher)] == [
+        ["issued"],
+        [],
+        ["issued"],
+        ["issued"],
+        [],
+        [],
+    ]
+    for story, types in [(fresh, [ISSUED]), (issued_before, [ISSUED]), (unknown_origin, [REJECTED]), (cancelled, [])]:
+        assert await published_types(ticketing.pool, story[C].registration_id) == types
+    announced = await ticketing.pool.fetch(
+        "SELECT key FROM outbox WHERE key = ANY($1::text[]) AND headers->>'ce_type' = $2 ORDER BY position",
+        [str(s[C].registration_id) for s in (fresh, promoted)],
+        ISSUED,
+    )
+    assert [row["key"] for row in announced] == [str(fresh[C].registration_id), str(promoted[C].registration_id)]
+    assert await handled(ticketing.pool, [e.id for e in batch]) == len(batch)
+
+
+@pytest.mark.parametrize("then", ["cancelled", "promoted", "session moved"])
+async def test_a_batch_naming_a_registration_twice_or_with_session_news_is_applied_event_by_event(ticketing, then):
+    """What one event does changes what the next decides: such a batch is not issued together."""
+    story = registration_events()
+    new_start = story[C].session.starts_at + timedelta(days=2)
+    second = {
+        "cancelled": story[X],
+        "promoted": story[P],
+        "session moved": catalog.session_changed(story[C].session, starts_at=new_start),
+    }[then]
+    await ticketing.consumers[0].handle_batch([record_of(cloud_event(story[C])), record_of(cloud_event(second))])
+
+    vouchers = sorted(await vouchers_of(ticketing.pool, story[C].registration_id), key=lambda v: v["issued_at"])
+    expected = {
+        "cancelled": [("void", story[C].session.starts_at.date())],
+        "promoted": [("issued", story[C].session.starts_at.date())],
+        "session moved": [("void", story[C].session.starts_at.date()), ("issued", new_start.date())],
+    }[then]
+    assert [(v["status"], v["valid_on"]) for v in vouchers] == expected

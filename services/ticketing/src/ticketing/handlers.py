@@ -37,7 +37,7 @@ from atelier_schemas import (
     TicketVoided,
 )
 
-from . import SOURCE, erasure, session_dates, vouchers
+from . import SOURCE, erasure, issuing, session_dates, vouchers
 from .clock import brussels_date
 from .codes import new_voucher_code
 from .signing import VoucherSigner
@@ -93,7 +93,12 @@ async def _issue_voucher(
         return
     registration_id, session_id = admitted.registration_id, admitted.session.session_id
     origin_id = admitted.origin_station_id
-    known = await vouchers.before_issuing(conn, registration_id, session_id, event.time, origin_id)
+    batch = issuing.together()
+    known = (
+        vouchers.as_of(batch.known[registration_id], event.time)
+        if batch is not None
+        else await vouchers.before_issuing(conn, registration_id, session_id, event.time, origin_id)
+    )
     if known.cancelled:
         log.info("registration already cancelled, no voucher", registration_id=str(registration_id))
         return
@@ -120,7 +125,10 @@ async def _issue_voucher(
         holder_name=admitted.participant.name,
         price_eur=price,
     )
-    if await vouchers.insert(conn, voucher, session_id, announced=outbox.row_for(voucher, source=SOURCE)):
+    announced = outbox.row_for(voucher, source=SOURCE)
+    if batch is not None:
+        batch.issuing.append((voucher, session_id, announced))
+    elif await vouchers.insert(conn, voucher, session_id, announced=announced):
         VOUCHERS.labels("issued").inc()
 
 

@@ -45,6 +45,9 @@ class BeforeIssuing:
     origin: Station | None  # None: no such station
 
 
+Asking = tuple[uuid.UUID, uuid.UUID, str | None]  # a registration, its session, its origin station id
+
+
 async def before_issuing(
     conn: asyncpg.Connection,
     registration_id: uuid.UUID,
@@ -54,24 +57,39 @@ async def before_issuing(
 ) -> BeforeIssuing:
     """One round trip, under the session's and the registration's locks (taken before: a statement's
     snapshot is taken when it starts, so it would not see what the lock waited for)."""
-    row = await conn.fetchrow(
-        "SELECT EXISTS (SELECT FROM cancelled_registrations WHERE registration_id = $1) AS cancelled,"
-        " EXISTS (SELECT FROM vouchers WHERE registration_id = $1) AS has_voucher,"
-        " coalesce(d.cancelled, false) AS session_cancelled, d.starts_at, s.id, s.name_fr, s.name_nl"
-        " FROM (VALUES (1)) AS one"
-        " LEFT JOIN session_dates d ON d.session_id = $2 AND (d.changed_at > $3 OR d.cancelled)"
-        " LEFT JOIN stations s ON s.id = $4",
-        registration_id,
-        session_id,
-        told_at,
-        origin_id,
+    [known] = await known_before_issuing(conn, [(registration_id, session_id, origin_id)])
+    return as_of(known, told_at)
+
+
+async def known_before_issuing(conn: asyncpg.Connection, asking: list[Asking]) -> list[asyncpg.Record]:
+    """What decides each of these registrations' vouchers, in their order, in one statement; `as_of` reads it."""
+    registration_ids, session_ids, origin_ids = (list(column) for column in zip(*asking, strict=True))
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT EXISTS (SELECT FROM cancelled_registrations c WHERE c.registration_id = r.id) AS cancelled,"
+        " EXISTS (SELECT FROM vouchers v WHERE v.registration_id = r.id) AS has_voucher,"
+        " d.session_id IS NOT NULL AS session_known, d.cancelled AS session_cancelled, d.starts_at, d.changed_at,"
+        " s.id AS station_id, s.name_fr, s.name_nl"
+        " FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY AS r(id, session_id, origin_id, n)"
+        " LEFT JOIN session_dates d ON d.session_id = r.session_id"
+        " LEFT JOIN stations s ON s.id = r.origin_id ORDER BY r.n",
+        registration_ids,
+        session_ids,
+        origin_ids,
     )
+    return rows
+
+
+def as_of(known: asyncpg.Record, told_at: datetime) -> BeforeIssuing:
+    """`known` for an event written at `told_at`: the session's day only if the catalogue said it after."""
+    newer = known["session_known"] and (known["changed_at"] > told_at or known["session_cancelled"])
     return BeforeIssuing(
-        cancelled=row["cancelled"],
-        has_voucher=row["has_voucher"],
-        session_cancelled=row["session_cancelled"],
-        newer_start=row["starts_at"],
-        origin=None if row["id"] is None else Station(row["id"], row["name_fr"], row["name_nl"]),
+        cancelled=known["cancelled"],
+        has_voucher=known["has_voucher"],
+        session_cancelled=bool(known["session_cancelled"]),
+        newer_start=known["starts_at"] if newer else None,
+        origin=None
+        if known["station_id"] is None
+        else Station(known["station_id"], known["name_fr"], known["name_nl"]),
     )
 
 
@@ -92,29 +110,45 @@ async def insert(conn: asyncpg.Connection, voucher: TicketIssued, session_id: uu
     A replacement is made under the registration's lock, right after voiding the voucher it replaces;
     a second one would break `replaces`' unique constraint, and that is a bug, not a duplicate.
     """
+    return bool(await conn.fetchval(_insert_statement(voucher), *_insert_arguments(voucher, session_id, announced)))
+
+
+async def insert_first(conn: asyncpg.Connection, issuing: list[tuple[TicketIssued, uuid.UUID, outbox.Row]]) -> int:
+    """`insert` for each of these first vouchers, in their order, in one round trip (a pipeline); how many were new."""
+    if not issuing:
+        return 0
+    await conn.executemany(_insert_statement(issuing[0][0]), [_insert_arguments(*voucher) for voucher in issuing])
+    new: int = await conn.fetchval(
+        "SELECT count(*) FROM vouchers WHERE id = ANY($1::uuid[])", [voucher.voucher_id for voucher, _, _ in issuing]
+    )
+    return new
+
+
+def _insert_statement(voucher: TicketIssued) -> str:
     on_conflict = " ON CONFLICT (registration_id) WHERE replaces IS NULL DO NOTHING" if voucher.replaces is None else ""
     issued = (
         "issued AS (INSERT INTO vouchers (id, registration_id, code, holder_name, origin_station_id, origin_name_fr,"
         " origin_name_nl, valid_on, price_eur, status, session_id, replaces)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued', $10, $11)" + on_conflict + " RETURNING true)"
     )
-    return bool(
-        await conn.fetchval(
-            f"WITH {issued}, {outbox.append_after(12, when='EXISTS (SELECT FROM issued)')}"
-            " SELECT EXISTS (SELECT FROM issued)",
-            voucher.voucher_id,
-            voucher.registration_id,
-            voucher.code,
-            voucher.holder_name,
-            voucher.origin_station_id,
-            voucher.origin_name_fr,
-            voucher.origin_name_nl,
-            voucher.valid_on,
-            voucher.price_eur,
-            session_id,
-            voucher.replaces,
-            *announced,
-        )
+    announced = outbox.append_after(12, when="EXISTS (SELECT FROM issued)")
+    return f"WITH {issued}, {announced} SELECT EXISTS (SELECT FROM issued)"
+
+
+def _insert_arguments(voucher: TicketIssued, session_id: uuid.UUID, announced: outbox.Row) -> tuple[object, ...]:
+    return (
+        voucher.voucher_id,
+        voucher.registration_id,
+        voucher.code,
+        voucher.holder_name,
+        voucher.origin_station_id,
+        voucher.origin_name_fr,
+        voucher.origin_name_nl,
+        voucher.valid_on,
+        voucher.price_eur,
+        session_id,
+        voucher.replaces,
+        *announced,
     )
 
 
