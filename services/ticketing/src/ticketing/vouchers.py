@@ -110,22 +110,24 @@ async def insert(conn: asyncpg.Connection, voucher: TicketIssued, session_id: uu
     A replacement is made under the registration's lock, right after voiding the voucher it replaces;
     a second one would break `replaces`' unique constraint, and that is a bug, not a duplicate.
     """
-    return bool(await conn.fetchval(_insert_statement(voucher), *_insert_arguments(voucher, session_id, announced)))
+    statement = _insert_statement(first=voucher.replaces is None)
+    return bool(await conn.fetchval(statement, *_insert_arguments(voucher, session_id, announced)))
 
 
 async def insert_first(conn: asyncpg.Connection, issuing: list[tuple[TicketIssued, uuid.UUID, outbox.Row]]) -> int:
     """`insert` for each of these first vouchers, in their order, in one round trip (a pipeline); how many were new."""
     if not issuing:
         return 0
-    await conn.executemany(_insert_statement(issuing[0][0]), [_insert_arguments(*voucher) for voucher in issuing])
+    await conn.executemany(_insert_statement(first=True), [_insert_arguments(*voucher) for voucher in issuing])
     new: int = await conn.fetchval(
         "SELECT count(*) FROM vouchers WHERE id = ANY($1::uuid[])", [voucher.voucher_id for voucher, _, _ in issuing]
     )
     return new
 
 
-def _insert_statement(voucher: TicketIssued) -> str:
-    on_conflict = " ON CONFLICT (registration_id) WHERE replaces IS NULL DO NOTHING" if voucher.replaces is None else ""
+def _insert_statement(*, first: bool) -> str:
+    """A registration's first voucher may lose to one already there; a replacement may not (see `insert`)."""
+    on_conflict = " ON CONFLICT (registration_id) WHERE replaces IS NULL DO NOTHING" if first else ""
     issued = (
         "issued AS (INSERT INTO vouchers (id, registration_id, code, holder_name, origin_station_id, origin_name_fr,"
         " origin_name_nl, valid_on, price_eur, status, session_id, replaces)"
