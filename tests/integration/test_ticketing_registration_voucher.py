@@ -22,9 +22,9 @@ async def test_after_its_session_moved_a_registration_shows_the_voucher_that_rep
     first = ticket_issued(registration_id)
     replacement = ticket_issued(registration_id).model_copy(update={"replaces": first.voucher_id})
     async with pool.acquire() as conn, conn.transaction():
-        await vouchers.insert(conn, first, uuid.uuid4(), announced=outbox.row_for(first, source=SOURCE))
+        await vouchers.insert(conn, [(first, uuid.uuid4(), outbox.row_for(first, source=SOURCE))])
         await vouchers.void(conn, registration_id, "session_moved")
-        await vouchers.insert(conn, replacement, uuid.uuid4(), announced=outbox.row_for(replacement, source=SOURCE))
+        await vouchers.insert(conn, [(replacement, uuid.uuid4(), outbox.row_for(replacement, source=SOURCE))])
     voucher, rejected = await vouchers.of_registration(pool, registration_id)
     assert (voucher["code"], voucher["status"], rejected) == (replacement.code, "issued", None)
 

@@ -46,15 +46,15 @@ def append_after(first: int, when: str) -> str:
     )
 
 
-def append_all_after(first: int) -> str:
+def append_all_after(first: int, when: str = "true") -> str:
     """A CTE appending rows in their order: a change and the events it causes in one statement. The rows
-    are five arrays, parameters `first` to `first + 4` (see `columns`). For one row, `append_after`
-    costs less; for rows with nothing else to write, `append_many`."""
+    are five arrays, parameters `first` to `first + 4` (see `columns`); each is appended when `when` holds
+    of it, `r`. For one row, `append_after` costs less; for rows with nothing else to write, `append_many`."""
     event_id, topic, key, headers, value = (f"${n}" for n in range(first, first + 5))
     return (
         f"appended AS (INSERT INTO outbox ({_COLUMNS}) SELECT r.event_id, r.topic, r.key, r.headers, r.value"
         f" FROM unnest({event_id}::text[], {topic}::text[], {key}::text[], {headers}::jsonb[], {value}::bytea[])"
-        " WITH ORDINALITY AS r(event_id, topic, key, headers, value, n) ORDER BY r.n)"
+        f" WITH ORDINALITY AS r(event_id, topic, key, headers, value, n) WHERE {when} ORDER BY r.n)"
     )
 
 

@@ -49,8 +49,8 @@ def registration_locked_by(payload: Message) -> uuid.UUID | None:
 
 def around_batch() -> AroundBatch:
     """Every session lock the batch's handlers need, all at once (see session_dates.lock_sessions); then
-    every registration lock; then the erasure guard (late events scrubbed); then, for a batch of admissions
-    alone, their vouchers issued together (issuing.admissions_together).
+    every registration lock; then the erasure guard (late events scrubbed); then the admissions' vouchers
+    issued by stretches (issuing.by_stretches).
 
     A batch holds its locks until it commits. Taken event by event, two batches naming the same
     sessions in another order each held one the other waited for: Postgres broke about twenty such
@@ -67,8 +67,8 @@ def around_batch() -> AroundBatch:
             issuing={s for p in payloads if (s := session_issuing_for(p)) is not None},
         )
         await vouchers.lock_registrations(conn, {r for p in payloads if (r := registration_locked_by(p)) is not None})
-        # Vouchers issued together are written before the late events' scrub reads the outbox.
-        async with late_events(conn, payloads), issuing.admissions_together(conn, payloads):
+        # The last stretch's vouchers are written before the late events' scrub reads the outbox.
+        async with late_events(conn, payloads), issuing.by_stretches(conn, payloads):
             yield
 
     return around

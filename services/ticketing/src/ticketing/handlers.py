@@ -47,15 +47,17 @@ log = structlog.get_logger(__name__)
 
 def handlers(price: Decimal, signer: VoucherSigner) -> Handlers:
     """RegistrationWaitlisted and RegistrationRejected are not here: they never give a voucher."""
-    return {
-        RegistrationConfirmed: partial(on_registration_confirmed, price=price, signer=signer),
-        RegistrationPromoted: partial(on_registration_promoted, price=price, signer=signer),
-        RegistrationCancelled: on_registration_cancelled,
-        SessionScheduled: on_session_scheduled,
-        SessionChanged: partial(on_session_changed, signer=signer),
-        SessionCancelled: on_session_cancelled,
-        PersonErased: erasure.on_person_erased,
-    }
+    return issuing.after_vouchers_written(
+        {
+            RegistrationConfirmed: partial(on_registration_confirmed, price=price, signer=signer),
+            RegistrationPromoted: partial(on_registration_promoted, price=price, signer=signer),
+            RegistrationCancelled: on_registration_cancelled,
+            SessionScheduled: on_session_scheduled,
+            SessionChanged: partial(on_session_changed, signer=signer),
+            SessionCancelled: on_session_cancelled,
+            PersonErased: erasure.on_person_erased,
+        }
+    )
 
 
 async def on_registration_confirmed(
@@ -93,12 +95,8 @@ async def _issue_voucher(
         return
     registration_id, session_id = admitted.registration_id, admitted.session.session_id
     origin_id = admitted.origin_station_id
-    batch = issuing.together()
-    known = (
-        vouchers.as_of(batch.known[registration_id], event.time)
-        if batch is not None
-        else await vouchers.before_issuing(conn, registration_id, session_id, event.time, origin_id)
-    )
+    batch = issuing.stretches()
+    known = vouchers.as_of(await batch.known_for(conn, admitted), event.time)
     if known.cancelled:
         log.info("registration already cancelled, no voucher", registration_id=str(registration_id))
         return
@@ -126,10 +124,7 @@ async def _issue_voucher(
         price_eur=price,
     )
     announced = outbox.row_for(voucher, source=SOURCE)
-    if batch is not None:
-        batch.issuing.append((voucher, session_id, announced))
-    elif await vouchers.insert(conn, voucher, session_id, announced=announced):
-        VOUCHERS.labels("issued").inc()
+    batch.issuing.append((voucher, session_id, announced))
 
 
 async def on_registration_cancelled(
@@ -184,7 +179,7 @@ async def on_session_changed(
             replaced_by=new.voucher_id,
         )
         await outbox.append(conn, voided, source=SOURCE)  # before the new voucher's TicketIssued
-        await vouchers.insert(conn, new, session.session_id, announced=outbox.row_for(new, source=SOURCE))
+        await vouchers.insert(conn, [(new, session.session_id, outbox.row_for(new, source=SOURCE))])
         VOUCHERS.labels("voided").inc()
         VOUCHERS.labels("issued").inc()
         log.info("voucher moved with its session", registration_id=str(registration_id))

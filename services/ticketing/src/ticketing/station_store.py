@@ -1,4 +1,4 @@
-"""The stations table: search by name, replace the whole list (a voucher's station: vouchers.before_issuing)."""
+"""The stations table: search by name, replace the whole list (a voucher's station: vouchers.known_before_issuing)."""
 
 from __future__ import annotations
 

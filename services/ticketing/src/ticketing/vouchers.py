@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
@@ -48,21 +49,10 @@ class BeforeIssuing:
 Asking = tuple[uuid.UUID, uuid.UUID, str | None]  # a registration, its session, its origin station id
 
 
-async def before_issuing(
-    conn: asyncpg.Connection,
-    registration_id: uuid.UUID,
-    session_id: uuid.UUID,
-    told_at: datetime,
-    origin_id: str | None,
-) -> BeforeIssuing:
-    """One round trip, under the session's and the registration's locks (taken before: a statement's
-    snapshot is taken when it starts, so it would not see what the lock waited for)."""
-    [known] = await known_before_issuing(conn, [(registration_id, session_id, origin_id)])
-    return as_of(known, told_at)
-
-
 async def known_before_issuing(conn: asyncpg.Connection, asking: list[Asking]) -> list[asyncpg.Record]:
-    """What decides each of these registrations' vouchers, in their order, in one statement; `as_of` reads it."""
+    """What decides each of these registrations' vouchers, in their order, in one statement; `as_of` reads it.
+    Under the sessions' and the registrations' locks, taken before: a statement's snapshot is taken when it
+    starts, so it would not see what the locks waited for."""
     registration_ids, session_ids, origin_ids = (list(column) for column in zip(*asking, strict=True))
     rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT EXISTS (SELECT FROM cancelled_registrations c WHERE c.registration_id = r.id) AS cancelled,"
@@ -102,42 +92,46 @@ async def record_cancellation(conn: asyncpg.Connection, registration_id: uuid.UU
     )
 
 
-async def insert(conn: asyncpg.Connection, voucher: TicketIssued, session_id: uuid.UUID, announced: outbox.Row) -> bool:
-    """False when the registration already has its first voucher: the unique index is the last line.
-    `announced`, the voucher's TicketIssued (`outbox.row_for`), is appended by the same statement when
-    the voucher is new.
+Issuing = tuple[TicketIssued, uuid.UUID, outbox.Row]  # a voucher, its session, its TicketIssued (outbox.row_for)
+
+
+async def insert(conn: asyncpg.Connection, issuing: Sequence[Issuing]) -> int:
+    """These vouchers and, for each one kept, its TicketIssued, in their order, in one statement; how many
+    were kept. A registration's first voucher is not kept when it already has one: the unique index is
+    the last line.
 
     A replacement is made under the registration's lock, right after voiding the voucher it replaces;
     a second one would break `replaces`' unique constraint, and that is a bug, not a duplicate.
     """
-    statement = _insert_statement(first=voucher.replaces is None)
-    return bool(await conn.fetchval(statement, *_insert_arguments(voucher, session_id, announced)))
-
-
-async def insert_first(conn: asyncpg.Connection, issuing: list[tuple[TicketIssued, uuid.UUID, outbox.Row]]) -> int:
-    """`insert` for each of these first vouchers, in their order, in one round trip (a pipeline); how many were new."""
     if not issuing:
         return 0
-    await conn.executemany(_insert_statement(first=True), [_insert_arguments(*voucher) for voucher in issuing])
-    new: int = await conn.fetchval(
-        "SELECT count(*) FROM vouchers WHERE id = ANY($1::uuid[])", [voucher.voucher_id for voucher, _, _ in issuing]
+    kept: int = await conn.fetchval(
+        _INSERT,
+        *(
+            list(column)
+            for column in zip(*(_columns(voucher, session_id) for voucher, session_id, _ in issuing), strict=True)
+        ),
+        *outbox.columns([announced for _, _, announced in issuing]),
     )
-    return new
+    return kept
 
 
-def _insert_statement(*, first: bool) -> str:
-    """A registration's first voucher may lose to one already there; a replacement may not (see `insert`)."""
-    on_conflict = " ON CONFLICT (registration_id) WHERE replaces IS NULL DO NOTHING" if first else ""
-    issued = (
-        "issued AS (INSERT INTO vouchers (id, registration_id, code, holder_name, origin_station_id, origin_name_fr,"
-        " origin_name_nl, valid_on, price_eur, status, session_id, replaces)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued', $10, $11)" + on_conflict + " RETURNING true)"
-    )
-    announced = outbox.append_after(12, when="EXISTS (SELECT FROM issued)")
-    return f"WITH {issued}, {announced} SELECT EXISTS (SELECT FROM issued)"
+# Each TicketIssued is the `n`th row of the outbox columns, for the `n`th voucher ($1 holds their ids).
+_INSERT = (
+    "WITH issued AS (INSERT INTO vouchers (id, registration_id, code, holder_name, origin_station_id, origin_name_fr,"
+    " origin_name_nl, valid_on, price_eur, session_id, replaces, status)"
+    " SELECT v.id, v.registration_id, v.code, v.holder_name, v.origin_station_id, v.origin_name_fr, v.origin_name_nl,"
+    " v.valid_on, v.price_eur, v.session_id, v.replaces, 'issued'"
+    " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[],"
+    " $9::numeric[], $10::uuid[], $11::uuid[]) WITH ORDINALITY AS v(id, registration_id, code, holder_name,"
+    " origin_station_id, origin_name_fr, origin_name_nl, valid_on, price_eur, session_id, replaces, n) ORDER BY v.n"
+    " ON CONFLICT (registration_id) WHERE replaces IS NULL DO NOTHING RETURNING id),"
+    f" {outbox.append_all_after(12, when='($1::uuid[])[r.n::int] IN (SELECT id FROM issued)')}"
+    " SELECT count(*) FROM issued"
+)
 
 
-def _insert_arguments(voucher: TicketIssued, session_id: uuid.UUID, announced: outbox.Row) -> tuple[object, ...]:
+def _columns(voucher: TicketIssued, session_id: uuid.UUID) -> tuple[object, ...]:
     return (
         voucher.voucher_id,
         voucher.registration_id,
@@ -150,7 +144,6 @@ def _insert_arguments(voucher: TicketIssued, session_id: uuid.UUID, announced: o
         voucher.price_eur,
         session_id,
         voucher.replaces,
-        *announced,
     )
 
 
