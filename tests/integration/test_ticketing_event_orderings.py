@@ -27,6 +27,7 @@ from support.ticketing import (
     running_ticketing,
     vouchers_of,
 )
+from ticketing.codes import new_voucher_code
 from ticketing.handlers import handlers
 
 C, X, P = "confirmed", "cancelled", "promoted"
@@ -320,3 +321,21 @@ async def test_an_admission_after_session_news_in_its_batch_reads_the_news(ticke
 
     assert await days(seated_before) == [("void", session.starts_at.date()), ("issued", new_start.date())]
     assert await days(told_before) == [("issued", new_start.date())]
+
+
+async def test_vouchers_that_cannot_be_written_fail_their_own_admission_not_the_event_after_them(
+    ticketing, monkeypatch
+):
+    """The vouchers of a stretch are written when the next event comes: when they fail for good (here a code
+    already taken), that event is not dead-lettered for them; the batch is decided again a record at a time."""
+    code = new_voucher_code()
+    monkeypatch.setattr("ticketing.handlers.new_voucher_code", lambda: code)
+    holding, colliding = registration_events(), registration_events()
+    await ticketing.deliver(cloud_event(holding[C]))  # the code is now taken
+    batch = [cloud_event(colliding[C]), cloud_event(holding[X])]
+    await ticketing.consumers[0].handle_batch([record_of(e) for e in batch])
+
+    assert await vouchers_of(ticketing.pool, colliding[C].registration_id) == []
+    assert [v["status"] for v in await vouchers_of(ticketing.pool, holding[C].registration_id)] == ["void"]
+    assert await handled(ticketing.pool, [batch[0].id]) == 0
+    assert await handled(ticketing.pool, [batch[1].id]) == 1

@@ -26,7 +26,7 @@ from opentelemetry import trace
 from pydantic import ValidationError
 
 from .error_text import describe
-from .errors import is_transient
+from .errors import EarlierEventsFailed, is_transient
 from .logs import correlation_id
 from .metrics import DEAD_LETTERS
 from .producer import Producer
@@ -199,7 +199,7 @@ class EventConsumer:
             with item.span():
                 await item.handler(conn, item.event, item.payload)
         except Exception as exc:
-            if is_transient(exc):
+            if is_transient(exc) or isinstance(exc, EarlierEventsFailed):
                 raise
             raise _Permanent(item, exc) from exc
         finally:

@@ -35,6 +35,11 @@ class TransientFailure(Exception):
     """Raised by a handler for a failure worth retrying (a service that is down, say)."""
 
 
+class EarlierEventsFailed(Exception):
+    """Raised by a handler when work left by earlier events of its batch (written late, together) fails for
+    good: not its own event's fault. The batch is decided again one record at a time, which tells whose."""
+
+
 def is_transient(exc: BaseException) -> bool:
     """True when retrying later may succeed; False when the same input will always fail."""
     if isinstance(exc, asyncpg.PostgresError):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 from atelier_platform.consumer import Handler, Handlers
+from atelier_platform.errors import EarlierEventsFailed, is_transient
 from atelier_platform.metrics import VOUCHERS
 from atelier_schemas import CloudEvent, Message, RegistrationConfirmed, RegistrationPromoted
 
@@ -46,10 +47,17 @@ class Stretches:
         return self.known[admitted.registration_id]
 
     async def write(self, conn: asyncpg.Connection) -> None:
-        """The vouchers issued so far, in their order; the next admission reads what decides it again."""
+        """The vouchers issued so far, in their order; the next admission reads what decides it again. Their
+        failure for good is not the event being handled's: the consumer then tries each record alone."""
         self.reading = None
         if self.issuing:
-            VOUCHERS.labels("issued").inc(await vouchers.insert(conn, self.issuing))
+            try:
+                kept = await vouchers.insert(conn, self.issuing)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                raise EarlierEventsFailed(f"writing the vouchers issued in this batch: {exc}") from exc
+            VOUCHERS.labels("issued").inc(kept)
             self.issuing = []
 
 
