@@ -47,9 +47,8 @@ class Stretches:
         return self.known[admitted.registration_id]
 
     async def write(self, conn: asyncpg.Connection) -> None:
-        """The vouchers issued so far, in their order; the next admission reads what decides it again. Their
-        failure for good is not the event being handled's: the consumer then tries each record alone."""
-        self.reading = None
+        """The vouchers issued so far, in their order. Their failure for good is not the event being handled's:
+        the consumer then tries each record alone."""
         if self.issuing:
             try:
                 kept = await vouchers.insert(conn, self.issuing)
@@ -65,10 +64,10 @@ _batch: ContextVar[Stretches | None] = ContextVar("ticketing_issuing_stretches",
 
 
 def stretches() -> Stretches:
-    """The batch being applied: admissions are handled only inside `by_stretches` (batches.around_batch)."""
+    """The batch being applied: events are handled only inside `by_stretches` (batches.around_batch)."""
     batch = _batch.get()
     if batch is None:
-        raise RuntimeError("an admission handled outside a batch: consume with ticketing's around_batch")
+        raise RuntimeError("an event handled outside a batch: consume with ticketing's around_batch")
     return batch
 
 
@@ -104,9 +103,7 @@ def after_vouchers_written(handlers: Handlers) -> Handlers:
 
     def written_first(handler: Handler) -> Handler:
         async def handle(conn: asyncpg.Connection, event: CloudEvent, payload: Message) -> None:
-            batch = _batch.get()
-            if batch is not None:
-                await batch.write(conn)
+            await stretches().write(conn)
             await handler(conn, event, payload)
 
         return handle
