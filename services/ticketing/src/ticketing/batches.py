@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 import asyncpg
 from atelier_platform.anonymise import late_events_scrubbed
 from atelier_platform.consumer import AroundBatch
+from atelier_platform.stretches import by_stretches
 from atelier_schemas import (
     Message,
     RegistrationCancelled,
@@ -50,7 +51,7 @@ def registration_locked_by(payload: Message) -> uuid.UUID | None:
 def around_batch() -> AroundBatch:
     """Every session lock the batch's handlers need, all at once (see session_dates.lock_sessions); then
     every registration lock; then the erasure guard (late events scrubbed); then the admissions' vouchers
-    issued by stretches (issuing.by_stretches).
+    issued by stretches (issuing.Issuing).
 
     A batch holds its locks until it commits. Taken event by event, two batches naming the same
     sessions in another order each held one the other waited for: Postgres broke about twenty such
@@ -68,7 +69,7 @@ def around_batch() -> AroundBatch:
         )
         await vouchers.lock_registrations(conn, {r for p in payloads if (r := registration_locked_by(p)) is not None})
         # The last stretch's vouchers are written before the late events' scrub reads the outbox.
-        async with late_events(conn, payloads), issuing.by_stretches(conn, payloads):
+        async with late_events(conn, payloads), by_stretches(conn, issuing.Issuing(payloads)):
             yield
 
     return around

@@ -23,6 +23,7 @@ import structlog
 from atelier_platform import outbox
 from atelier_platform.consumer import Handlers
 from atelier_platform.metrics import VOUCHERS
+from atelier_platform.stretches import current, written_first
 from atelier_schemas import (
     CloudEvent,
     PersonErased,
@@ -47,7 +48,7 @@ log = structlog.get_logger(__name__)
 
 def handlers(price: Decimal, signer: VoucherSigner) -> Handlers:
     """RegistrationWaitlisted and RegistrationRejected are not here: they never give a voucher."""
-    return issuing.after_vouchers_written(
+    return written_first(
         {
             RegistrationConfirmed: partial(on_registration_confirmed, price=price, signer=signer),
             RegistrationPromoted: partial(on_registration_promoted, price=price, signer=signer),
@@ -56,7 +57,8 @@ def handlers(price: Decimal, signer: VoucherSigner) -> Handlers:
             SessionChanged: partial(on_session_changed, signer=signer),
             SessionCancelled: on_session_cancelled,
             PersonErased: erasure.on_person_erased,
-        }
+        },
+        issuing.Issuing,
     )
 
 
@@ -95,7 +97,7 @@ async def _issue_voucher(
         return
     registration_id, session_id = admitted.registration_id, admitted.session.session_id
     origin_id = admitted.origin_station_id
-    batch = issuing.stretches()
+    batch = current(issuing.Issuing)
     known = vouchers.as_of(await batch.known_for(conn, admitted), event.time)
     if known.cancelled:
         log.info("registration already cancelled, no voucher", registration_id=str(registration_id))
