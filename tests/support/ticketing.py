@@ -34,11 +34,11 @@ from ticketing.signing import VoucherSigner
 ISSUED, VOIDED, REJECTED, VALIDATED = (TicketIssued.TYPE, TicketVoided.TYPE, TicketRejected.TYPE, TicketValidated.TYPE)
 
 
-def record_of(event: CloudEvent) -> ConsumerRecord:
+def record_of(event: CloudEvent, topic: str = REGISTRATION_EVENTS) -> ConsumerRecord:
     """The Kafka record that carries `event`, as a subscriber hands it to EventConsumer."""
     headers, value = event.to_kafka()
     return ConsumerRecord(
-        topic=REGISTRATION_EVENTS,
+        topic=topic,
         partition=0,
         offset=0,
         timestamp=0,

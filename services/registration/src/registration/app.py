@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from .adapters import idempotency_keys
 from .config import Settings
 from .entrypoints import admin_http, admin_registrations, erasure_http, http
-from .entrypoints.commands import handlers
+from .entrypoints.commands import around_batch, handlers
 from .entrypoints.dependencies import RegistrationLimits, Services
 from .entrypoints.intake import Intake
 from .service_layer.manage_links import ManageLinks
@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumes=Consumes(
             topics=[REGISTRATION_COMMANDS, TICKETING_EVENTS, NOTIFICATIONS_EVENTS],
             group=settings.consumer_group,
-            handlers=lambda: handlers(links[0], sealed.private_key(settings.command_proof_key.get_secret_value())),
+            handlers=lambda: handlers(sealed.private_key(settings.command_proof_key.get_secret_value())),
+            around_batch=around_batch(lambda: links[0]),
         ),
         routers=[http.router, admin_http.router, admin_registrations.router, erasure_http.router],
         workers=[decide_registrations, decide_registrations],

@@ -70,8 +70,9 @@ async def registrations_of(conn: asyncpg.Connection, email: str) -> list[asyncpg
     return found
 
 
-async def has_command(conn: asyncpg.Connection, command_id: uuid.UUID) -> bool:
-    return bool(await conn.fetchval("SELECT true FROM registrations WHERE command_id = $1", command_id))
+async def commands_registered(conn: asyncpg.Connection, command_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    rows = await conn.fetch("SELECT command_id FROM registrations WHERE command_id = ANY($1::uuid[])", command_ids)
+    return {row["command_id"] for row in rows}
 
 
 async def lock_session_of(conn: asyncpg.Connection, registration_id: uuid.UUID) -> asyncpg.Record | None:

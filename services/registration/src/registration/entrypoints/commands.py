@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from functools import partial
 
 import asyncpg
 from atelier_platform import sealed
-from atelier_platform.consumer import Handlers
-from atelier_schemas import CancelRegistration, CloudEvent, RegisterParticipant, RegisterParticipantV2
+from atelier_platform.consumer import AroundBatch, Handlers
+from atelier_platform.logs import correlation_id
+from atelier_platform.stretches import by_stretches, current, written_first
+from atelier_schemas import CancelRegistration, CloudEvent, Message, RegisterParticipant, RegisterParticipantV2
 from atelier_schemas.commands import CANCEL_PROOF_PURPOSE, register_participant_problem
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -15,27 +19,39 @@ from ..domain import Refused
 from ..service_layer import registrations
 from ..service_layer.manage_links import ManageLinks
 from . import erasure_commands
+from .register_stretches import RegisterStretches
 
 
-def handlers(links: ManageLinks, proof_key: X25519PrivateKey) -> Handlers:
-    """`links` seal the manage links the events carry; `proof_key` opens a cancellation's proof."""
-    return {
-        RegisterParticipant: partial(on_register_participant, links=links),
-        RegisterParticipantV2: partial(on_register_participant, links=links),
-        CancelRegistration: partial(on_cancel_registration, proof_key=proof_key),
-        **erasure_commands.HANDLERS,
-    }
+def handlers(proof_key: X25519PrivateKey) -> Handlers:
+    """`proof_key` opens a cancellation's proof. RegisterParticipant commands are decided by stretches: consume
+    with `around_batch`."""
+    return written_first(
+        {
+            RegisterParticipant: on_register_participant,
+            RegisterParticipantV2: on_register_participant,
+            CancelRegistration: partial(on_cancel_registration, proof_key=proof_key),
+            **erasure_commands.HANDLERS,
+        },
+        RegisterStretches,
+    )
+
+
+def around_batch(links: Callable[[], ManageLinks]) -> AroundBatch:
+    """`links` seal the manage links the events carry (made when the service starts)."""
+
+    def around(conn: asyncpg.Connection, payloads: Sequence[Message]) -> AbstractAsyncContextManager[None]:
+        return by_stretches(conn, RegisterStretches(payloads, links()))
+
+    return around
 
 
 async def on_register_participant(
-    conn: asyncpg.Connection,
-    event: CloudEvent,
-    command: RegisterParticipant | RegisterParticipantV2,
-    *,
-    links: ManageLinks,
+    conn: asyncpg.Connection, event: CloudEvent, command: RegisterParticipant | RegisterParticipantV2
 ) -> None:
-    """Both versions: v2 only states the limits in its schema; they are checked for every version."""
-    if await registrations.command_applied(conn, command.command_id):
+    """Both versions: v2 only states the limits in its schema; they are checked for every version. Decided
+    with the rest of its stretch when the stretch is written; a refusal writes nothing but its event."""
+    batch = current(RegisterStretches)
+    if await batch.already_applied(conn, command):
         return  # the same command sent again under a new event id
     problem = register_participant_problem(command)
     if problem:
@@ -52,10 +68,9 @@ async def on_register_participant(
         company=command.company,
         consent_to_contact=command.consent_to_contact,
     )
-    try:  # a refusal writes nothing but its event
-        await registrations.register(conn, command.session_id, new, links=links, command_id=command.command_id)
-    except Refused as refused:
-        await registrations.reject(conn, command.command_id, refused.reason.value, str(refused))
+    batch.applications.append(
+        registrations.Application(command.session_id, new, command.command_id, correlation_id=correlation_id.get())
+    )
 
 
 async def on_cancel_registration(

@@ -142,9 +142,9 @@ async def register(
     return outcome
 
 
-async def command_applied(conn: asyncpg.Connection, command_id: uuid.UUID) -> bool:
-    """A RegisterParticipant sent again under a new event id has no further effect."""
-    return await sql.has_command(conn, command_id)
+async def commands_applied(conn: asyncpg.Connection, command_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of `command_ids` that registered someone: a RegisterParticipant sent again has no further effect."""
+    return await sql.commands_registered(conn, command_ids)
 
 
 async def reject(
@@ -157,6 +157,27 @@ async def reject(
     """A refused command's only effect: its rejection event."""
     event = RegistrationRejected(command_id=command_id, registration_id=registration_id, reason=reason, detail=detail)
     await outbox.append(conn, event, source=SOURCE)
+
+
+async def reject_refused(
+    conn: asyncpg.Connection, applications: Sequence[Application], outcomes: Sequence[Registered | Refusal]
+) -> None:
+    """The rejection events of the commands among `applications` that `register_many` refused, each under
+    its own command's correlation id and trace."""
+    events: list[Message] = []
+    refused: list[Application] = []
+    for a, o in zip(applications, outcomes, strict=True):
+        if isinstance(o, Refusal) and a.command_id is not None:
+            events.append(RegistrationRejected(command_id=a.command_id, reason=o.value, detail=str(Refused(o))))
+            refused.append(a)
+    if events:
+        await outbox.append_many(
+            conn,
+            events,
+            source=SOURCE,
+            correlation_ids=[a.correlation_id for a in refused],
+            traceparents=[a.traceparent for a in refused],
+        )
 
 
 async def own_registration(conn: asyncpg.Connection, registration_id: uuid.UUID, token: str) -> asyncpg.Record | None:
