@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+from aiokafka import AIOKafkaProducer
+from atelier_devkit.kafka import cloud_event
 from atelier_devkit.stack import cli, infra, services, state
+from atelier_schemas import Message
 from atelier_schemas.vocabulary import LANGUAGES
 
 CONCURRENCY = 200  # requests in flight
@@ -66,6 +71,27 @@ async def new_sessions(client: aiohttp.ClientSession, token: str, count: int, ca
         assert status == 201, session
         ids.append(session["id"])
     return ids
+
+
+async def send_all(bootstrap: str, topic: str, messages: Sequence[Message]) -> None:
+    """`messages` on `topic` as another service sends them, each under its key, as fast as the producer batches."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        sent = []
+        for message in messages:
+            headers, value = cloud_event(message).to_kafka()
+            sent.append(
+                await producer.send(
+                    topic,
+                    value=value,
+                    key=message.key().encode(),
+                    headers=[(k, v.encode()) for k, v in headers.items()],
+                )
+            )
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
 
 
 def print_table(header: list[str], rows: list[list[str]]) -> None:

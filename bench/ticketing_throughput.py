@@ -22,13 +22,12 @@ import time
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
-from atelier_devkit.kafka import cloud_event
 from atelier_devkit.registration_events import registration_events
 from atelier_devkit.stack.infra import ensure_infra
 from atelier_devkit.stack.processes import free_port, wait_until
 from atelier_devkit.stack.services import service_answers
 from atelier_schemas.topics import REGISTRATION_EVENTS
+from stacks import send_all
 
 NEEDED = ("KAFKA_BOOTSTRAP_SERVERS", "TICKETING_DATABASE_URL", "TICKETING_SIGNING_KEY", "TICKETING_CONDUCTOR_TOKEN")
 WARM_UP = 20
@@ -60,24 +59,8 @@ async def issue(bootstrap: str, pool: asyncpg.Pool, count: int) -> tuple[float, 
     stories = [registration_events()["confirmed"] for _ in range(count)]
     ids = [story.registration_id for story in stories]
     keys = [str(i) for i in ids]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        started = time.monotonic()
-        sent = []
-        for story in stories:
-            headers, value = cloud_event(story).to_kafka()
-            sent.append(
-                await producer.send(
-                    REGISTRATION_EVENTS,
-                    value=value,
-                    key=story.key().encode(),
-                    headers=[(k, v.encode()) for k, v in headers.items()],
-                )
-            )
-        await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
+    started = time.monotonic()
+    await send_all(bootstrap, REGISTRATION_EVENTS, stories)
     vouchers_at = announced_at = None
     while announced_at is None:
         await asyncio.sleep(0.05)
