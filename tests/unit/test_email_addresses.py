@@ -24,3 +24,13 @@ def test_an_event_never_rewrites_a_punycode_domain_into_unicode():
 
 def test_an_event_still_reads_an_address_sent_before_the_rule():
     assert Participant(name="Léna", email="léna@example.be", language="fr").email == "léna@example.be"
+
+
+def test_an_event_reads_an_address_the_same_whether_the_door_checked_it_before_or_not():
+    """The answers are kept (one address is checked at each step of its registration): keeping them changes none."""
+    email = "Lena.Unique-7f3a@Bücher.DE"
+    read_first = Participant(name="Lena", email=email, language="nl").email
+    assert Registrant(name="Lena", email=email).email == "Lena.Unique-7f3a@xn--bcher-kva.de"
+    assert (
+        Participant(name="Lena", email=email, language="nl").email == read_first == "Lena.Unique-7f3a@xn--bcher-kva.de"
+    )

@@ -7,6 +7,7 @@ Every text that reaches an event is bounded here, so no event can outgrow what K
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
@@ -66,6 +67,9 @@ def within_century(value: date) -> date:
     return value
 
 
+# One address is checked at each step of its registration (the request or command, the event built from
+# it): the last few thousand answers are kept, under a megabyte. A refused one is checked every time.
+@functools.lru_cache(maxsize=4096)
 def _email(value: str, *, smtputf8: bool) -> str:
     try:
         address = validate_email(value, check_deliverability=False, allow_smtputf8=smtputf8)
@@ -81,8 +85,12 @@ def deliverable_email(value: str) -> str:
 
 
 def email_as_sent(value: str) -> str:
-    """Read from an event: any valid address, an ASCII domain never rewritten into Unicode."""
-    return _email(value, smtputf8=True)
+    """Read from an event: any valid address, an ASCII domain never rewritten into Unicode. An address the door
+    takes reads the same either way, and is most likely checked already."""
+    try:
+        return deliverable_email(value)
+    except ValueError:
+        return _email(value, smtputf8=True)
 
 
 _EMAIL_SCHEMA = WithJsonSchema({"type": "string", "format": "email"})
