@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
@@ -30,10 +31,16 @@ class Contract(BaseModel):
     @classmethod
     def _no_unknown_fields_when_producing(cls, data: Any, info: ValidationInfo) -> Any:
         if info.context is _PRODUCING and isinstance(data, dict):
-            unknown = sorted(data.keys() - cls.model_fields.keys())
+            unknown = sorted(data.keys() - _field_names(cls))
             if unknown:
                 raise ValueError(f"{cls.__name__} has no field {', '.join(unknown)}")
         return data
+
+
+@functools.cache
+def _field_names(model: type[BaseModel]) -> frozenset[str]:
+    # Looked up for every model a producer builds: pydantic's `model_fields` took a fifth of a build.
+    return frozenset(model.model_fields)
 
 
 def _name_type_and_topic(schema: dict[str, Any], model: type[BaseModel]) -> None:

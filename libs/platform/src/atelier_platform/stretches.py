@@ -11,6 +11,7 @@ A service subclasses `Stretches` (the kinds, the key, and what is written), hand
 
 from __future__ import annotations
 
+import abc
 import contextlib
 from collections.abc import AsyncIterator, Hashable, Sequence
 from contextvars import ContextVar
@@ -26,7 +27,7 @@ P = TypeVar("P", bound=Message)
 S = TypeVar("S", bound="Stretches[Any]")
 
 
-class Stretches(Generic[P]):
+class Stretches(abc.ABC, Generic[P]):
     """The stretches of one batch, and the one being decided."""
 
     kinds: ClassVar[tuple[type[Message], ...]]  # the events decided together
@@ -35,13 +36,13 @@ class Stretches(Generic[P]):
         self._stretch_of = self.cut(payloads)
         self._reading: list[P] | None = None
 
+    @abc.abstractmethod
     def key(self, payload: P) -> Hashable:
         """Two events with one key are never in one stretch: the second must see what the first decided."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def flush(self, conn: asyncpg.Connection) -> None:
         """Write what the events handled so far decided, and forget it; nothing when there is nothing."""
-        raise NotImplementedError
 
     def cut(self, payloads: Sequence[Message]) -> dict[int, list[P]]:
         """Each event of `kinds` (by `id()`): its stretch."""
