@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from registration.service_layer import programme, registrations
 from registration.service_layer.registrations import NewRegistration
-from support.links import TEST_LINKS
-from support.programme import new_session, person
+from support.programme import new_session, person, register_one
 
 
 async def register(pool, session_id):
     async with pool.acquire() as conn, conn.transaction():
-        return await registrations.register(conn, session_id, NewRegistration(**person()), links=TEST_LINKS)
+        return await register_one(conn, session_id, NewRegistration(**person()))
 
 
 async def test_cancelling_and_promoting_follow_the_databases_clock_not_the_applications(registration_pool):

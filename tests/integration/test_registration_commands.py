@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from registration.entrypoints.commands import around_batch, handlers, on_cancel_registration
 from registration.service_layer import registrations
 from support.links import TEST_LINKS, seal_proof
-from support.programme import new_session, person
+from support.programme import new_session, person, register_one
 from support.ticketing import handled, record_of
 
 PROOF_KEY = sealed.private_key(sealed.new_private_key_text())
@@ -133,9 +133,7 @@ def test_a_producer_cannot_build_a_v2_command_beyond_the_limits():
 
 async def registered(pool, session_id) -> tuple[uuid.UUID, str]:
     async with pool.acquire() as conn, conn.transaction():
-        done = await registrations.register(
-            conn, session_id, registrations.NewRegistration(**person()), links=TEST_LINKS
-        )
+        done = await register_one(conn, session_id, registrations.NewRegistration(**person()))
     return done.registration_id, done.manage_token
 
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 
 from registration.service_layer import erasure, registrations
-from support.links import TEST_LINKS
-from support.programme import new_session, person
+from support.programme import new_session, person, register_one
 
 
 async def register(pool, session_id, who: dict) -> registrations.Registered:
     async with pool.acquire() as conn, conn.transaction():
-        return await registrations.register(
-            conn, session_id, registrations.NewRegistration(**who, phone="+32 470 99 88 77"), links=TEST_LINKS
-        )
+        return await register_one(conn, session_id, registrations.NewRegistration(**who, phone="+32 470 99 88 77"))
 
 
 async def erase(pool, email: str) -> erasure.Erasure:

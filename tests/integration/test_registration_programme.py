@@ -7,8 +7,7 @@ from datetime import date, timedelta
 from registration.adapters.report import as_table, build_report
 from registration.service_layer import registrations
 from registration.service_layer.seed import seed_programme
-from support.links import TEST_LINKS
-from support.programme import new_session, person
+from support.programme import new_session, person, register_one
 
 
 async def test_the_sample_programme_is_four_weeks_of_weekdays_across_topics_languages_and_coaches(
@@ -47,8 +46,8 @@ async def test_the_report_counts_distinct_people_trained_and_how_seats_were_used
     async with pool.acquire() as conn, conn.transaction():
         done = {}
         for who, session in [(regular, first), (once, first), (regular, second), (absent, second), (waiting, second)]:
-            done[(who["email"], session["id"])] = await registrations.register(
-                conn, session["id"], registrations.NewRegistration(**who, profile="student"), links=TEST_LINKS
+            done[(who["email"], session["id"])] = await register_one(
+                conn, session["id"], registrations.NewRegistration(**who, profile="student")
             )
         for who, session in [(regular, first), (once, first), (regular, second)]:
             await registrations.check_in(conn, done[(who["email"], session["id"])].code)

@@ -14,8 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from registration.service_layer import registrations
 from registration.service_layer.registrations import NewRegistration
-from support.links import TEST_LINKS
-from support.programme import new_session, person
+from support.programme import new_session, person, register_one
 
 REGISTER = ("register", 0)
 plans = st.lists(st.one_of(st.just(REGISTER), st.tuples(st.just("cancel"), st.integers(0, 50))), max_size=25)
@@ -38,9 +37,7 @@ async def play(database_url: str, capacity: int, plan: list[tuple[str, int]]) ->
         for action, pick in plan:
             async with pool.acquire() as conn, conn.transaction():
                 if action == "register":
-                    done = await registrations.register(
-                        conn, session["id"], NewRegistration(**person()), links=TEST_LINKS
-                    )
+                    done = await register_one(conn, session["id"], NewRegistration(**person()))
                     (confirmed if len(confirmed) < capacity else waiting).append(done.registration_id)
                 elif confirmed or waiting:
                     victim = (confirmed + waiting)[pick % (len(confirmed) + len(waiting))]

@@ -10,13 +10,12 @@ import pytest
 from registration.domain import Refusal, Refused
 from registration.service_layer import programme, registrations
 from registration.service_layer.registrations import NewRegistration
-from support.links import TEST_LINKS
-from support.programme import new_session, person
+from support.programme import new_session, person, register_one
 
 
 async def register(pool, session_id, who: dict):
     async with pool.acquire() as conn, conn.transaction():
-        return await registrations.register(conn, session_id, NewRegistration(**who), links=TEST_LINKS)
+        return await register_one(conn, session_id, NewRegistration(**who))
 
 
 async def cancel(pool, registration_id, by="participant", reason=None):

@@ -127,21 +127,6 @@ async def register_many(
     return outcomes
 
 
-async def register(
-    conn: asyncpg.Connection,
-    session_id: uuid.UUID,
-    new: NewRegistration,
-    *,
-    links: ManageLinks,
-    command_id: uuid.UUID | None = None,
-) -> Registered:
-    """Take a seat, or a place in the waiting line when the session is full; raises Refused."""
-    [outcome] = await register_many(conn, [Application(session_id, new, command_id)], links=links)
-    if isinstance(outcome, Refusal):
-        raise Refused(outcome)
-    return outcome
-
-
 async def commands_applied(conn: asyncpg.Connection, command_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """Those of `command_ids` that registered someone: a RegisterParticipant sent again has no further effect."""
     return await sql.commands_registered(conn, command_ids)
