@@ -589,7 +589,7 @@ def report(result: dict) -> None:
     )
     print("\ntargets\n")
     alone = [ratios["alone"][stage] for stage in CONSUMERS]
-    worst = None if None in alone else min(r for r in alone if r is not None)
+    worst = None if None in alone else min(alone)
     print_table(
         ["target", "measured", "met"],
         [

@@ -20,7 +20,7 @@ from atelier_schemas.registration import ActiveStatus, CancelledBy, RejectionRea
 
 from .. import SOURCE
 from ..adapters import registrations_sql as sql
-from ..domain import Refusal, Refused
+from ..domain import REFUSAL_TEXT, Refusal, Refused
 from ..domain import places as rules
 from ..domain.codes import new_registration_code
 from . import messages
@@ -153,7 +153,7 @@ async def reject_refused(
     refused: list[Application] = []
     for a, o in zip(applications, outcomes, strict=True):
         if isinstance(o, Refusal) and a.command_id is not None:
-            events.append(RegistrationRejected(command_id=a.command_id, reason=o.value, detail=str(Refused(o))))
+            events.append(RegistrationRejected(command_id=a.command_id, reason=o.value, detail=REFUSAL_TEXT[o]))
             refused.append(a)
     if events:
         await outbox.append_many(
